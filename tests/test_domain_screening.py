@@ -1,0 +1,88 @@
+"""DOMAIN.md section 2: screening answers, hold reasons and who may clear them."""
+
+import pytest
+
+from domain.errors import Conflict, NotAllowed, RuleViolation
+from domain.screening import (
+    ABSOLUTE_CONDITIONS,
+    CONDITIONS,
+    RELATIVE_CONDITIONS,
+    absolute_reasons,
+    check_clearance,
+    hold_reasons,
+)
+
+TABLE = [
+    ("pregnancy", "absolute"),
+    ("malignancy", "absolute"),
+    ("bleeding_disorder_or_anticoagulants", "absolute"),
+    ("acute_infection", "absolute"),
+    ("scalp_damage", "absolute"),
+    ("scalp_inflammation", "absolute"),
+    ("moles_in_area", "absolute"),
+    ("keloid_tendency", "absolute"),
+    ("severe_heart_disease", "absolute"),
+    ("diabetes", "relative"),
+    ("autoimmune_disease", "relative"),
+    ("eczema_or_psoriasis", "relative"),
+    ("rosacea_or_couperosis", "relative"),
+    ("warts_in_area", "relative"),
+    ("chronic_disease_flare", "relative"),
+    ("epilepsy", "relative"),
+    ("chronic_infection", "relative"),
+    ("substance_dependence", "relative"),
+    ("sensitive_skin", "relative"),
+]
+
+
+def test_conditions_in_table_order():
+    assert CONDITIONS == tuple(key for key, _ in TABLE)
+    assert ABSOLUTE_CONDITIONS + RELATIVE_CONDITIONS == CONDITIONS
+
+
+@pytest.mark.parametrize(("key", "level"), [pytest.param(k, v, id=k) for k, v in TABLE])
+def test_each_condition_holds_the_course_at_its_level(key, level):
+    reasons = hold_reasons({key: True})
+    assert reasons == [key]
+    assert absolute_reasons(reasons) == ([key] if level == "absolute" else [])
+    if level == "absolute":
+        with pytest.raises(NotAllowed) as raised:
+            check_clearance(reasons, by_linked_clinician=False)
+        assert key in raised.value.detail
+        assert "clinician" in raised.value.detail
+    else:
+        check_clearance(reasons, by_linked_clinician=False)
+    check_clearance(reasons, by_linked_clinician=True)
+
+
+@pytest.mark.parametrize(("key", "level"), [pytest.param(k, v, id=k) for k, v in TABLE])
+def test_a_no_is_not_a_reason(key, level):
+    assert hold_reasons({key: False}) == []
+
+
+def test_hold_reasons_follow_table_order_and_missing_means_no():
+    answers = {"sensitive_skin": True, "pregnancy": True, "diabetes": False, "epilepsy": True}
+    assert hold_reasons(answers) == ["pregnancy", "epilepsy", "sensitive_skin"]
+    assert hold_reasons({}) == []
+
+
+def test_unknown_keys_are_named():
+    with pytest.raises(RuleViolation) as raised:
+        hold_reasons({"pregnancy": True, "baldness": True, "flu": False})
+    assert raised.value.field == "screening"
+    assert "baldness" in raised.value.detail
+    assert "flu" in raised.value.detail
+
+
+def test_absolute_reasons_named_in_the_refusal():
+    with pytest.raises(NotAllowed) as raised:
+        check_clearance(["pregnancy", "diabetes", "moles_in_area"], by_linked_clinician=False)
+    assert "pregnancy" in raised.value.detail
+    assert "moles_in_area" in raised.value.detail
+    assert "diabetes" not in raised.value.detail
+
+
+@pytest.mark.parametrize("by_linked_clinician", [True, False], ids=["clinician", "patient"])
+def test_nothing_to_clear(by_linked_clinician):
+    with pytest.raises(Conflict):
+        check_clearance([], by_linked_clinician=by_linked_clinician)
