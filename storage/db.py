@@ -1,0 +1,45 @@
+"""Engine and session, scoped to the Flask application context.
+
+SQLite is the embedded default and PostgreSQL (psycopg 3) the production
+database; both get the same models and the same Alembic migrations.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
+
+# Every pooled SQLite connection gets these: WAL so readers never block the
+# writer, foreign keys enforced (off by default in SQLite), and FULL so an
+# acknowledged write survives a power cut, not only a process crash.
+SQLITE_PRAGMAS = (
+    ("journal_mode", "WAL"),
+    ("foreign_keys", "ON"),
+    ("synchronous", "FULL"),
+    ("busy_timeout", "10000"),
+)
+
+
+def make_engine(url: str, **options) -> Engine:
+    """Create the engine for a database URL, with per-connection SQLite pragmas."""
+    if make_url(url).get_backend_name() == "sqlite":
+        engine = create_engine(url, **options)
+        event.listen(engine, "connect", _apply_sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, **options)
+
+
+def _apply_sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    for name, value in SQLITE_PRAGMAS:
+        cursor.execute(f"PRAGMA {name}={value}")
+    cursor.close()
+
+
+def make_session_factory(engine: Engine, scopefunc) -> scoped_session[Session]:
+    """A session registry keyed by `scopefunc` (the current app context)."""
+    return scoped_session(
+        sessionmaker(bind=engine, expire_on_commit=False, autoflush=True),
+        scopefunc=scopefunc,
+    )

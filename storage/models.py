@@ -1,0 +1,211 @@
+"""SQLAlchemy 2 typed models: the tables the Alembic migrations create.
+
+Derived things (session numbers, phases, the schedule, warnings, wear) are
+not stored: they are computed from these records by `domain/` on every read,
+so they can never go stale.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware datetime stored in UTC; SQLite hands back naive UTC, made aware here."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[str]: JSON()}
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('patient', 'clinician')", name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(100))
+    timezone: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuthToken(Base):
+    """A bearer token; only the SHA-256 of the secret is kept."""
+
+    __tablename__ = "auth_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+
+class IdempotencyRecord(Base):
+    """A creating request's key, claimed before the work and answered after it."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_idempotency_records_user_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    status_code: Mapped[int | None]
+    response_body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    response_headers: Mapped[dict[str, Any] | None]
+
+
+class Course(Base):
+    __tablename__ = "courses"
+    __table_args__ = (
+        CheckConstraint("regimen IN ('standard', 'intensive')", name="regimen"),
+        CheckConstraint("setting IN ('home', 'clinic')", name="setting"),
+        CheckConstraint(
+            "status IN ('on_hold', 'active', 'paused', 'completed', 'ended', 'cancelled')",
+            name="status",
+        ),
+        # At most one open course per patient, enforced by the database so
+        # two concurrent requests cannot both create one.
+        Index(
+            "uq_courses_one_open_per_patient",
+            "patient_id",
+            unique=True,
+            sqlite_where=text("status IN ('on_hold', 'active', 'paused')"),
+            postgresql_where=text("status IN ('on_hold', 'active', 'paused')"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    regimen: Mapped[str] = mapped_column(String(16))
+    setting: Mapped[str] = mapped_column(String(16))
+    weekly_sessions: Mapped[int | None]
+    biweekly_sessions: Mapped[int | None]
+    start_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    screening: Mapped[dict[str, Any]]
+    hold_reasons: Mapped[list[str]]
+    concurrent_therapies: Mapped[list[str]]
+    clearance_note: Mapped[str | None] = mapped_column(Text)
+    cleared_at: Mapped[datetime | None]
+    cleared_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Device(Base):
+    __tablename__ = "devices"
+    __table_args__ = (CheckConstraint("kind IN ('roller', 'pen', 'stamp')", name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    needle_length_mm: Mapped[float] = mapped_column(Float)
+    label: Mapped[str | None] = mapped_column(String(100))
+    material: Mapped[str | None] = mapped_column(String(100))
+    first_used_on: Mapped[date | None] = mapped_column(Date)
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TreatmentSession(Base):
+    """A microneedling session that was done (projected ones are never stored)."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (Index("ix_sessions_course_performed", "course_id", "performed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    device_id: Mapped[int | None] = mapped_column(
+        ForeignKey("devices.id", ondelete="SET NULL"), index=True
+    )
+    performed_at: Mapped[datetime]
+    needle_length_mm: Mapped[float] = mapped_column(Float)
+    duration_minutes: Mapped[int | None] = mapped_column(Integer)
+    pain_score: Mapped[int | None] = mapped_column(Integer)
+    cocktail: Mapped[dict[str, Any] | None]
+    areas: Mapped[list[str]]
+    side_effects: Mapped[list[str]]
+    device_disinfected: Mapped[bool | None]
+    new_cartridge: Mapped[bool | None]
+    notes: Mapped[str | None] = mapped_column(Text)
+    logged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    device: Mapped[Device | None] = relationship(lazy="raise")
+
+
+class CheckIn(Base):
+    """The 24 h follow-up of a session."""
+
+    __tablename__ = "check_ins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    redness_persists: Mapped[bool]
+    swelling_persists: Mapped[bool]
+    infection_signs: Mapped[bool]
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

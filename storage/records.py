@@ -1,0 +1,97 @@
+"""Queries over courses, sessions, devices and check-ins.
+
+Each function takes the session and returns rows; none commits. The number of
+statements per use case is fixed, whatever the number of sessions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from domain.course import OPEN_STATUSES
+
+from storage.models import CheckIn, Course, Device, TreatmentSession
+
+
+@dataclass(frozen=True)
+class DeviceUsage:
+    """A device's sessions: how many, and the first one (its first use, if not recorded)."""
+
+    uses: int
+    first_performed_at: datetime | None
+
+
+def course_sessions(session: Session, course_id: int) -> Sequence[TreatmentSession]:
+    """The done sessions of a course in session order."""
+    return session.scalars(
+        select(TreatmentSession)
+        .where(TreatmentSession.course_id == course_id)
+        .order_by(TreatmentSession.performed_at, TreatmentSession.id)
+    ).all()
+
+
+def devices_by_id(session: Session, patient_id: int, ids: Iterable[int]) -> dict[int, Device]:
+    ids = set(ids)
+    if not ids:
+        return {}
+    rows = session.scalars(
+        select(Device).where(Device.patient_id == patient_id, Device.id.in_(ids))
+    )
+    return {device.id: device for device in rows}
+
+
+def device_session_times(session: Session, device_ids: Iterable[int]) -> dict[int, list[datetime]]:
+    """When each device was used, in order (every course of its owner)."""
+    device_ids = set(device_ids)
+    times: dict[int, list[datetime]] = {device_id: [] for device_id in device_ids}
+    if not device_ids:
+        return times
+    rows = session.execute(
+        select(TreatmentSession.device_id, TreatmentSession.performed_at)
+        .where(TreatmentSession.device_id.in_(device_ids))
+        .order_by(TreatmentSession.performed_at, TreatmentSession.id)
+    )
+    for device_id, performed_at in rows:
+        times[device_id].append(performed_at)
+    return times
+
+
+def device_usage(session: Session, device_ids: Iterable[int]) -> dict[int, DeviceUsage]:
+    """Uses and first use of each device, in one aggregate query."""
+    device_ids = set(device_ids)
+    usage = {device_id: DeviceUsage(0, None) for device_id in device_ids}
+    if not device_ids:
+        return usage
+    rows = session.execute(
+        select(
+            TreatmentSession.device_id,
+            func.count(TreatmentSession.id),
+            func.min(TreatmentSession.performed_at),
+        )
+        .where(TreatmentSession.device_id.in_(device_ids))
+        .group_by(TreatmentSession.device_id)
+    )
+    for device_id, uses, first in rows:
+        usage[device_id] = DeviceUsage(uses, first)
+    return usage
+
+
+def latest_check_in(session: Session, course_id: int) -> CheckIn | None:
+    return session.scalars(
+        select(CheckIn)
+        .join(TreatmentSession, TreatmentSession.id == CheckIn.session_id)
+        .where(TreatmentSession.course_id == course_id)
+        .order_by(CheckIn.created_at.desc(), CheckIn.id.desc())
+        .limit(1)
+    ).first()
+
+
+def open_course(session: Session, patient_id: int) -> Course | None:
+    return session.scalars(
+        select(Course).where(Course.patient_id == patient_id, Course.status.in_(OPEN_STATUSES))
+    ).first()
