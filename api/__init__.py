@@ -1,0 +1,50 @@
+"""The Flask application: `create_app` wires config, database, errors and blueprints."""
+
+from __future__ import annotations
+
+from flask import Flask
+from werkzeug.routing import IntegerConverter
+
+from api.config import Config
+from api.database import Database
+from api.errors import ProblemApi, register_error_handlers
+from api.limits import limiter
+
+
+def create_app(config: type | None = None) -> Flask:
+    """Build the app from `config` (a class; defaults to the environment's `Config`)."""
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.from_object(config or Config)
+    app.json.sort_keys = False
+
+    Database(app)
+    limiter.init_app(app)
+    app.url_map.converters["int"] = DatabaseId
+    api = ProblemApi(app)
+    api.register_converter(DatabaseId, lambda converter: {
+        "type": "integer", "minimum": converter.min, "maximum": converter.max})
+    register_error_handlers(app)
+    for blueprint in _blueprints():
+        api.register_blueprint(blueprint)
+
+    from api.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+class DatabaseId(IntegerConverter):
+    """Every `<int:...>` in a route is a row id: 1 to 2^31-1 (a PostgreSQL integer).
+
+    An id out of that range is a 404 from routing, never an overflow in the database.
+    """
+
+    def __init__(self, url_map, **kwargs):
+        super().__init__(url_map, min=1, max=2**31 - 1)
+
+
+def _blueprints():
+    """The resources, in the order the OpenAPI document lists them."""
+    from api import accounts, courses, devices, health, sessions
+
+    return (accounts.blp, courses.blp, sessions.blp, devices.blp, health.blp)

@@ -1,0 +1,128 @@
+"""Operator commands: `flask --app wsgi db upgrade`, `users create-clinician`, `seed-demo`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from api.auth import CLINICIAN, hash_password
+from api.database import db
+from storage import migrate
+from storage.models import User
+
+db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
+users_cli = AppGroup("users", help="User accounts.")
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply the migrations up to REVISION (default: the latest)."""
+    migrate.upgrade(current_app.extensions["database"].engine, revision)
+    click.echo(f"database at {revision}")
+
+
+@db_cli.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Revert the migrations down to REVISION."""
+    migrate.downgrade(current_app.extensions["database"].engine, revision)
+    click.echo(f"database at {revision}")
+
+
+@users_cli.command("create-clinician")
+@click.argument("email")
+@click.option("--name", required=True, help="Name shown to patients.")
+@click.option("--timezone", default="UTC", show_default=True)
+@click.password_option(help="Asked twice when not given; can be piped in.")
+def create_clinician(email: str, name: str, timezone: str, password: str) -> None:
+    """Create a clinician account (clinicians cannot register themselves)."""
+    from schemas.accounts import PASSWORD
+    from schemas.common import known_time_zones
+
+    email = email.strip().lower()
+    if timezone not in known_time_zones():
+        raise click.BadParameter("not a known IANA time zone", param_hint="--timezone")
+    if not PASSWORD.min <= len(password) <= PASSWORD.max:
+        raise click.BadParameter(f"must be {PASSWORD.min}-{PASSWORD.max} characters",
+                                 param_hint="password")
+    session = db()
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise click.ClickException(f"{email} already has an account")
+    session.add(User(email=email, display_name=name, timezone=timezone, role=CLINICIAN,
+                     password_hash=hash_password(password)))
+    session.commit()
+    click.echo(f"clinician {email} created")
+
+
+
+
+DEMO_EMAIL = "demo@scalpcourse.example"
+DEMO_PASSWORD = "demo-password"
+
+
+@click.command("seed-demo")
+def seed_demo() -> None:
+    """Fill a demo patient with a realistic half-done intensive course."""
+    from datetime import datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from api import tracking
+    from api.auth import PATIENT
+    from storage.models import CheckIn, Course, Device, TreatmentSession
+
+    session = db()
+    if session.scalar(select(User.id).where(User.email == DEMO_EMAIL)) is not None:
+        raise click.ClickException(f"{DEMO_EMAIL} exists already; nothing to do")
+    zone = ZoneInfo("Europe/Berlin")
+    today = datetime.now(zone).date()
+    # Seven sessions done: the five weekly ones, then two of the biweekly phase,
+    # the last one 12 days ago, so session 8 is due in two days.
+    gaps = [0, 7, 8, 7, 9, 14, 15]
+    start = today - timedelta(days=sum(gaps) + 12)
+    patient = User(email=DEMO_EMAIL, display_name="Demo Patient", timezone=zone.key,
+                   role=PATIENT, password_hash=hash_password(DEMO_PASSWORD))
+    session.add(patient)
+    session.flush()
+    roller = Device(patient_id=patient.id, kind="roller", needle_length_mm=0.5,
+                    label="Titanium roller 0.5 mm", material="titanium")
+    pen = Device(patient_id=patient.id, kind="pen", needle_length_mm=1.0, label="Clinic pen")
+    course = Course(patient_id=patient.id, regimen="intensive", setting="home",
+                    weekly_sessions=5, biweekly_sessions=5, start_date=start, status="active",
+                    screening={"diabetes": False}, hold_reasons=[],
+                    concurrent_therapies=["minoxidil 5 %", "biotin"])
+    session.add_all([roller, pen, course])
+    session.flush()
+    day = start
+    cocktail = {"name": "Growth peptide serum",
+                "ingredients": ["copper peptides", "B vitamins", "hyaluronic acid"]}
+    for number, gap in enumerate(gaps, start=1):
+        day += timedelta(days=gap)
+        device = pen if number in (1, 6) else roller
+        row = TreatmentSession(
+            course_id=course.id, device_id=device.id,
+            performed_at=datetime.combine(day, time(20, 30), zone),
+            needle_length_mm=device.needle_length_mm, duration_minutes=15,
+            pain_score=3 + number % 3, cocktail=cocktail,
+            areas=["frontal", "vertex", "mid_scalp"],
+            side_effects=["redness"] if number % 2 else [],
+            device_disinfected=True, new_cartridge=True if device is pen else None,
+            logged_by_id=patient.id)
+        session.add(row)
+        session.flush()
+        session.add(CheckIn(session_id=row.id, redness_persists=False,
+                            swelling_persists=False, infection_signs=False))
+    session.commit()
+    status = tracking.status_of(session, course, zone)
+    click.echo(f"demo patient {DEMO_EMAIL} / {DEMO_PASSWORD}: course {course.id}, "
+               f"{status.sessions_done} sessions done, next "
+               f"{status.next_session.number if status.next_session else '-'} due "
+               f"{status.next_session.due if status.next_session else '-'}")
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(db_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(seed_demo)

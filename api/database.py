@@ -1,0 +1,30 @@
+"""The database session of a request: one per application context, removed at teardown."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+from flask.globals import app_ctx
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, scoped_session
+
+from storage.db import make_engine, make_session_factory
+
+
+class Database:
+    """The app's engine and its app-context-scoped session registry."""
+
+    def __init__(self, app: Flask) -> None:
+        self.engine: Engine = make_engine(app.config["DATABASE_URL"])
+        self.sessions: scoped_session[Session] = make_session_factory(
+            self.engine, scopefunc=lambda: id(app_ctx._get_current_object())
+        )
+        app.extensions["database"] = self
+        app.teardown_appcontext(self._remove_session)
+
+    def _remove_session(self, _exc: BaseException | None) -> None:
+        self.sessions.remove()
+
+
+def db() -> Session:
+    """The session of the current application context."""
+    return current_app.extensions["database"].sessions()

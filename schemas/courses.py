@@ -1,0 +1,146 @@
+"""Schemas of courses, their clearance and the course status (the mobile home screen)."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from domain.course import REQUESTABLE_STATUSES, STATUSES
+from domain.regimen import INTENSIVE, PHASE_SIZES, REGIMENS, SETTINGS
+from domain.screening import CONDITIONS
+from schemas.common import StrictBoolean, PageSchema, StrictSchema
+
+ScreeningSchema = StrictSchema.from_dict(
+    {condition: StrictBoolean() for condition in CONDITIONS}, name="ScreeningSchema"
+)
+ScreeningSchema.__doc__ = "Contraindication answers; a missing key means no (DOMAIN.md section 2)."
+
+
+class CourseCreateSchema(StrictSchema):
+    regimen = fields.String(required=True, validate=validate.OneOf(REGIMENS))
+    setting = fields.String(required=True, validate=validate.OneOf(SETTINGS))
+    start_date = fields.Date(required=True)
+    screening = fields.Nested(ScreeningSchema, load_default=dict)
+    concurrent_therapies = fields.List(
+        fields.String(validate=validate.Length(min=1, max=100)),
+        load_default=list,
+        validate=validate.Length(max=20),
+        metadata={"example": ["minoxidil"]},
+    )
+    weekly_sessions = fields.Integer(validate=validate.OneOf(PHASE_SIZES))
+    biweekly_sessions = fields.Integer(validate=validate.OneOf(PHASE_SIZES))
+
+    @ma.validates_schema
+    def phase_sizes_only_for_intensive(self, data, **kwargs):
+        if data.get("regimen") != INTENSIVE:
+            for name in ("weekly_sessions", "biweekly_sessions"):
+                if name in data:
+                    raise ma.ValidationError("Only an intensive course has phase sizes.", name)
+
+
+class ClearanceSchema(ma.Schema):
+    note = fields.String(dump_only=True)
+    cleared_at = fields.AwareDateTime(dump_only=True)
+    cleared_by = fields.Integer(dump_only=True, metadata={"description": "user id"})
+
+
+class CourseSchema(ma.Schema):
+    id = fields.Integer(dump_only=True)
+    patient_id = fields.Integer(dump_only=True)
+    regimen = fields.String(dump_only=True)
+    setting = fields.String(dump_only=True)
+    start_date = fields.Date(dump_only=True)
+    screening = fields.Nested(ScreeningSchema, dump_only=True)
+    concurrent_therapies = fields.List(fields.String(), dump_only=True)
+    weekly_sessions = fields.Integer(dump_only=True, allow_none=True)
+    biweekly_sessions = fields.Integer(dump_only=True, allow_none=True)
+    status = fields.String(dump_only=True, metadata={"enum": list(STATUSES)})
+    hold_reasons = fields.List(fields.String(), dump_only=True)
+    clearance = fields.Nested(ClearanceSchema, dump_only=True, allow_none=True)
+    created_at = fields.AwareDateTime(dump_only=True)
+
+    @ma.post_dump(pass_original=True)
+    def add_clearance(self, data, course, **kwargs):
+        """The attestation or clinician clearance that lifted the hold, if any."""
+        data["clearance"] = None if course.cleared_at is None else ClearanceSchema().dump(
+            {"note": course.clearance_note, "cleared_at": course.cleared_at,
+             "cleared_by": course.cleared_by_id}
+        )
+        return data
+
+
+class CoursePageSchema(PageSchema):
+    items = fields.List(fields.Nested(CourseSchema), required=True)
+
+
+class CourseUpdateSchema(StrictSchema):
+    status = fields.String(required=True, validate=validate.OneOf(REQUESTABLE_STATUSES))
+
+
+class ClearanceRequestSchema(StrictSchema):
+    note = fields.String(required=True, validate=validate.Length(min=1, max=2000),
+                         metadata={"example": "Dr. Weber confirmed my diabetes is well controlled."})
+
+
+class NextSessionSchema(ma.Schema):
+    number = fields.Integer()
+    phase = fields.String()
+    earliest = fields.Date()
+    due = fields.Date()
+    latest = fields.Date()
+    state = fields.String(metadata={"enum": ["too_early", "due", "overdue"]})
+    days_overdue = fields.Integer()
+
+
+class AftercareSchema(ma.Schema):
+    activity = fields.String()
+    allowed_from = fields.AwareDateTime()
+
+
+class PhotosDueSchema(ma.Schema):
+    milestone = fields.String()
+    areas = fields.List(fields.String())
+
+
+class DeviceWearSchema(ma.Schema):
+    id = fields.Integer()
+    uses = fields.Integer()
+    max_uses = fields.Integer(allow_none=True)
+    expires_on = fields.Date(allow_none=True)
+    warnings = fields.List(fields.String())
+
+
+class AdherenceSchema(ma.Schema):
+    on_time = fields.Integer()
+    late = fields.Integer()
+    early = fields.Integer()
+    percent_on_time = fields.Integer(allow_none=True)
+
+
+class ProgressSchema(ma.Schema):
+    area = fields.String(allow_none=True)
+    kind = fields.String()
+    baseline = fields.Float()
+    latest = fields.Float()
+    change_percent = fields.Float(allow_none=True)
+
+
+class CourseStatusSchema(ma.Schema):
+    course_id = fields.Integer()
+    regimen = fields.String()
+    status = fields.String()
+    phase = fields.String()
+    sessions_done = fields.Integer()
+    sessions_planned = fields.Integer()
+    next_session = fields.Nested(NextSessionSchema, allow_none=True)
+    aftercare = fields.List(fields.Nested(AftercareSchema),
+                            metadata={"description": "Only activities still restricted, with when they are allowed again"})
+    results_expected = StrictBoolean()
+    photos_due = fields.Nested(PhotosDueSchema, allow_none=True)
+    device = fields.Nested(DeviceWearSchema, allow_none=True)
+    adherence = fields.Nested(AdherenceSchema)
+    hold_reasons = fields.List(fields.String())
+    flags = fields.List(fields.String())
+    check_in_due = fields.AwareDateTime(allow_none=True,
+                                        metadata={"description": "When the 24 h check-in of the latest session is due, while it is missing"})
+    progress = fields.List(fields.Nested(ProgressSchema))

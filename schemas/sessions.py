@@ -1,0 +1,110 @@
+"""Schemas of logged sessions, the projected schedule and check-ins."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from domain.devices import NEEDLE_LENGTH_MM
+from domain.photos import STANDARD_AREAS
+from domain.sessions import DURATION_RANGE, PAIN_RANGE, SIDE_EFFECTS, needs_doctor
+from schemas.common import StrictBoolean, PageSchema, PatchSchema, StrictSchema
+
+
+class CocktailSchema(StrictSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    ingredients = fields.List(fields.String(validate=validate.Length(min=1, max=100)),
+                              load_default=list, validate=validate.Length(max=30))
+
+
+def _codes(allowed):
+    return fields.List(fields.String(validate=validate.OneOf(allowed)), load_default=list,
+                       validate=validate.Length(max=len(allowed)))
+
+
+class SessionInputSchema(StrictSchema):
+    """The fields a person records about a session (every one optional on PATCH)."""
+
+    performed_at = fields.AwareDateTime(format="iso")
+    device_id = fields.Integer(allow_none=True, strict=True)
+    needle_length_mm = fields.Float(validate=validate.Range(*NEEDLE_LENGTH_MM), allow_nan=False)
+    duration_minutes = fields.Integer(allow_none=True, strict=True,
+                                      validate=validate.Range(*DURATION_RANGE))
+    pain_score = fields.Integer(allow_none=True, strict=True, validate=validate.Range(*PAIN_RANGE))
+    cocktail = fields.Nested(CocktailSchema, allow_none=True)
+    areas = _codes(STANDARD_AREAS)
+    side_effects = _codes(SIDE_EFFECTS)
+    device_disinfected = StrictBoolean(allow_none=True)
+    new_cartridge = StrictBoolean(allow_none=True)
+    notes = fields.String(allow_none=True, validate=validate.Length(max=2000))
+
+
+class SessionCreateSchema(SessionInputSchema):
+    performed_at = fields.AwareDateTime(format="iso", required=True)
+
+
+class SessionUpdateSchema(SessionInputSchema, PatchSchema):
+    areas = fields.List(fields.String(validate=validate.OneOf(STANDARD_AREAS)),
+                        validate=validate.Length(max=len(STANDARD_AREAS)))
+    side_effects = fields.List(fields.String(validate=validate.OneOf(SIDE_EFFECTS)),
+                               validate=validate.Length(max=len(SIDE_EFFECTS)))
+
+
+class SessionSchema(ma.Schema):
+    id = fields.Integer()
+    course_id = fields.Integer()
+    number = fields.Integer()
+    phase = fields.String()
+    performed_at = fields.AwareDateTime()
+    device_id = fields.Integer(allow_none=True)
+    needle_length_mm = fields.Float()
+    duration_minutes = fields.Integer(allow_none=True)
+    pain_score = fields.Integer(allow_none=True)
+    cocktail = fields.Nested(CocktailSchema, allow_none=True)
+    areas = fields.List(fields.String())
+    side_effects = fields.List(fields.String())
+    device_disinfected = StrictBoolean(allow_none=True)
+    new_cartridge = StrictBoolean(allow_none=True)
+    notes = fields.String(allow_none=True)
+    earliest = fields.Date(metadata={"description": "The on-time window this session had"})
+    due = fields.Date()
+    latest = fields.Date()
+    timing = fields.String(metadata={"enum": ["early", "on_time", "late"]})
+    warnings = fields.List(fields.String())
+
+
+class SessionLoggedSchema(ma.Schema):
+    session = fields.Nested(SessionSchema, required=True)
+    warnings = fields.List(fields.String(), required=True)
+
+
+class ScheduleItemSchema(SessionSchema):
+    """A done session (`state: done`) or a projected one (`state: projected`, no id)."""
+
+    state = fields.String(metadata={"enum": ["done", "projected"]})
+
+
+class SchedulePageSchema(PageSchema):
+    items = fields.List(fields.Nested(ScheduleItemSchema), required=True)
+
+
+class CheckInCreateSchema(StrictSchema):
+    redness_persists = StrictBoolean(required=True)
+    swelling_persists = StrictBoolean(required=True)
+    infection_signs = StrictBoolean(required=True)
+    note = fields.String(allow_none=True, validate=validate.Length(max=2000))
+
+
+class CheckInSchema(ma.Schema):
+    id = fields.Integer()
+    session_id = fields.Integer()
+    redness_persists = StrictBoolean()
+    swelling_persists = StrictBoolean()
+    infection_signs = StrictBoolean()
+    note = fields.String(allow_none=True)
+    consult_doctor = fields.Function(
+        lambda entry: needs_doctor(entry.redness_persists, entry.swelling_persists,
+                                   entry.infection_signs),
+        metadata={"type": "boolean", "description": "This check-in flags the patient for a doctor"},
+    )
+    created_at = fields.AwareDateTime()
