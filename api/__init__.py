@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, current_app, request
 from werkzeug.routing import IntegerConverter
 
 from api.config import Config
@@ -13,7 +13,7 @@ from api.limits import limiter
 
 def create_app(config: type | None = None) -> Flask:
     """Build the app from `config` (a class; defaults to the environment's `Config`)."""
-    app = Flask(__name__, instance_relative_config=False)
+    app = Flask(__name__, static_folder=None)
     app.config.from_object(config or Config)
     app.json.sort_keys = False
 
@@ -26,11 +26,17 @@ def create_app(config: type | None = None) -> Flask:
     register_error_handlers(app)
     for blueprint in _blueprints():
         api.register_blueprint(blueprint)
+    app.before_request(_limit_json_bodies)
 
     from api.cli import register_commands
 
     register_commands(app)
     return app
+
+
+def _limit_json_bodies() -> None:
+    if request.mimetype == "application/json":
+        request.max_content_length = current_app.config["MAX_JSON_LENGTH"]
 
 
 class DatabaseId(IntegerConverter):

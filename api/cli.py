@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from api.auth import CLINICIAN, hash_password
@@ -64,6 +64,7 @@ DEMO_PASSWORD = "demo-password"
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo() -> None:
     """Fill a demo patient with a realistic half-done intensive course."""
     from datetime import datetime, time, timedelta
@@ -78,9 +79,10 @@ def seed_demo() -> None:
         raise click.ClickException(f"{DEMO_EMAIL} exists already; nothing to do")
     zone = ZoneInfo("Europe/Berlin")
     today = datetime.now(zone).date()
-    # Seven sessions done: the five weekly ones, then two of the biweekly phase,
+    # Seven sessions done on time (at home the first two gaps are 10 days): the
+    # five weekly ones, then two of the biweekly phase,
     # the last one 12 days ago, so session 8 is due in two days.
-    gaps = [0, 7, 8, 7, 9, 14, 15]
+    gaps = [0, 10, 11, 7, 9, 14, 15]
     start = today - timedelta(days=sum(gaps) + 12)
     patient = User(email=DEMO_EMAIL, display_name="Demo Patient", timezone=zone.key,
                    role=PATIENT, password_hash=hash_password(DEMO_PASSWORD))

@@ -16,6 +16,8 @@ class Config:
     PHOTO_DIR = os.environ.get("PHOTO_DIR", str(INSTANCE / "photos"))
     # A JSON body or photo larger than this is refused with 413 before it is read.
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 25 * 1024 * 1024))
+    # JSON bodies are small; a large one is refused with 413 before it is parsed.
+    MAX_JSON_LENGTH = int(os.environ.get("MAX_JSON_LENGTH", 1024 * 1024))
     TOKEN_TTL_DAYS = int(os.environ.get("TOKEN_TTL_DAYS", 30))
     IDEMPOTENCY_TTL_HOURS = 24
     # Flask-Limiter: in-memory for one process, redis://... for several workers.

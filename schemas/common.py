@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import zoneinfo
+from importlib import resources
 from functools import cache
 
 import marshmallow as ma
@@ -81,7 +81,9 @@ class PageSchema(ma.Schema):
 
 @cache
 def known_time_zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
+    """IANA zone names, from the pinned tzdata package (not the host's zoneinfo
+    folder, which also holds files such as `localtime` and `posixrules`)."""
+    return frozenset(resources.files("tzdata").joinpath("zones").read_text().split()) - {"Factory"}
 
 
 def validate_time_zone(value: str, **kwargs) -> None:

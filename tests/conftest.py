@@ -145,8 +145,10 @@ def clinician(app, client, runner) -> Caller:
     result = runner.invoke(args=["users", "create-clinician", email, "--name", "Dr. Weber"],
                            input=f"{PASSWORD}\n{PASSWORD}\n")
     assert result.exit_code == 0, result.output
-    response = client.post("/api/v1/auth/token", json={"email": email, "password": PASSWORD})
-    return Caller(client, response.get_json()["token"], {}, email)
+    token = client.post("/api/v1/auth/token",
+                        json={"email": email, "password": PASSWORD}).get_json()["token"]
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).get_json()
+    return Caller(client, token, me, email)
 
 
 @pytest.fixture
