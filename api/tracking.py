@@ -15,11 +15,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from api.auth import CLINICIAN
 from domain import course as course_rules
 from domain import screening
 from domain.devices import WearStatus, validate_needle_length, wear_status
 from domain.errors import Conflict, RuleViolation
-from domain.regimen import INTENSIVE, Regimen
+from domain.regimen import DEFAULT_PHASE_SIZE, INTENSIVE, Regimen
 from domain.schedule import (
     SessionWindow,
     interval_warning,
@@ -38,7 +39,8 @@ CLOCK_SKEW = timedelta(minutes=5)
 
 def regimen_of(course: Course) -> Regimen:
     return Regimen(course.regimen, course.setting,
-                   course.weekly_sessions or 5, course.biweekly_sessions or 5)
+                   course.weekly_sessions or DEFAULT_PHASE_SIZE,
+                   course.biweekly_sessions or DEFAULT_PHASE_SIZE)
 
 
 def create_course(session: Session, patient: User, data: dict) -> Course:
@@ -46,7 +48,8 @@ def create_course(session: Session, patient: User, data: dict) -> Course:
     course_rules.validate_start_date(data["start_date"], datetime.now(zone).date())
     intensive = data["regimen"] == INTENSIVE
     regimen = Regimen(data["regimen"], data["setting"],
-                      data.get("weekly_sessions", 5), data.get("biweekly_sessions", 5))
+                      data.get("weekly_sessions", DEFAULT_PHASE_SIZE),
+                      data.get("biweekly_sessions", DEFAULT_PHASE_SIZE))
     reasons = screening.hold_reasons(data["screening"])
     existing = records.open_course(session, patient.id)
     if existing is not None:
@@ -78,7 +81,8 @@ def clear_hold(course: Course, by: User, note: str) -> None:
     """Clear an on-hold course: relative reasons by the patient's attestation."""
     if course.status != course_rules.ON_HOLD:
         raise Conflict(f"The course is {course.status}, not on hold.")
-    screening.check_clearance(course.hold_reasons, by_linked_clinician=by.role == "clinician")
+    # Only a linked clinician gets this far as a clinician: access control ran first.
+    screening.check_clearance(course.hold_reasons, by_linked_clinician=by.role == CLINICIAN)
     course.status = course_rules.ACTIVE
     course.clearance_note = note
     course.cleared_at = utcnow()
