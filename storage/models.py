@@ -30,6 +30,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from domain.photos import STANDARD_AREAS
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """An aware datetime stored in UTC; SQLite hands back naive UTC, made aware here."""
@@ -209,3 +211,61 @@ class CheckIn(Base):
     infection_signs: Mapped[bool]
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Photo(Base):
+    """A progress photo: three stored files (original, preview, thumbnail) and when and where it was taken.
+
+    `taken_at` is stored in UTC with the offset it was taken at, so the API
+    renders it as the phone recorded it. The uploaded file name is never kept.
+    """
+
+    __tablename__ = "photos"
+    __table_args__ = (
+        CheckConstraint(f"area IN ({', '.join(repr(area) for area in STANDARD_AREAS)})",
+                        name="area"),
+        CheckConstraint("taken_at_source IN ('exif', 'client', 'server')", name="taken_at_source"),
+        # The same bytes from the same patient are one photo, whatever the retries.
+        UniqueConstraint("patient_id", "upload_sha256", name="uq_photos_patient_upload"),
+        Index("ix_photos_patient_taken", "patient_id", "taken_at"),
+        Index("ix_photos_course_area_taken", "course_id", "area", "taken_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id", ondelete="SET NULL"))
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sessions.id", ondelete="SET NULL"), index=True
+    )
+    area: Mapped[str] = mapped_column(String(16))
+    taken_at: Mapped[datetime]
+    taken_at_offset_minutes: Mapped[int] = mapped_column(Integer)
+    taken_at_source: Mapped[str] = mapped_column(String(8))
+    upload_sha256: Mapped[str] = mapped_column(String(64))
+    original_key: Mapped[str] = mapped_column(String(128))
+    preview_key: Mapped[str] = mapped_column(String(128))
+    thumbnail_key: Mapped[str] = mapped_column(String(128))
+    media_type: Mapped[str] = mapped_column(String(32))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    byte_size: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(Text)
+    quality_warnings: Mapped[list[str]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Upload(Base):
+    """A resumable upload of one photo (tus 1.0 core); the bytes so far are in a part file."""
+
+    __tablename__ = "uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    length: Mapped[int] = mapped_column(Integer)
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    part_name: Mapped[str] = mapped_column(String(64), unique=True)
+    # The photo's fields as validated at creation: area, course_id, session_id, taken_at, note.
+    photo_fields: Mapped[dict[str, Any]]
+    photo_id: Mapped[int | None] = mapped_column(ForeignKey("photos.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
