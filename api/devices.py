@@ -14,13 +14,17 @@ from api.access import device_or_404
 from api.auth import PATIENT, current_user, login_required
 from api.database import db
 from api.idempotency import idempotent_create
-from domain.devices import validate_needle_length
+from domain.devices import validate_first_use, validate_needle_length
 from schemas.common import PageArgsSchema
 from schemas.devices import DeviceCreateSchema, DevicePageSchema, DeviceSchema, DeviceUpdateSchema
 from storage.models import Device
 
 blp = Blueprint("devices", __name__, url_prefix="/api/v1",
                 description="Microneedling devices and their wear status.")
+
+
+def _today():
+    return datetime.now(ZoneInfo(current_user().timezone)).date()
 
 
 def with_wear(devices: list[Device]) -> list[dict]:
@@ -59,6 +63,7 @@ class DeviceViews(MethodView):
     def post(self, data):
         """Add a roller, pen or stamp"""
         validate_needle_length(data["needle_length_mm"])
+        validate_first_use(data.get("first_used_on"), _today())
         device = Device(patient_id=current_user().id, **data)
         db().add(device)
         db().flush()
@@ -80,6 +85,7 @@ class DeviceByIdViews(MethodView):
     def patch(self, data, device_id):
         """Relabel a device, set its first use, or retire it"""
         device = device_or_404(device_id)
+        validate_first_use(data.get("first_used_on"), _today())
         for name, value in data.items():
             setattr(device, name, value)
         db().commit()

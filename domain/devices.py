@@ -77,3 +77,17 @@ def wear_status(kind: str, uses: int, first_used_on: date | None, on: date) -> W
     return WearStatus(
         uses=uses, max_uses=ROLLER_MAX_USES, expires_on=expiry, warnings=tuple(warnings)
     )
+
+
+# [product decision] a device first used more than 5 years ago is a typo (rollers last 6 months).
+FIRST_USE_MAX_YEARS_BACK = 5
+
+
+def validate_first_use(first_used_on: date | None, today: date) -> None:
+    """A device's first use is a day that has come, within the last five years."""
+    if first_used_on is None:
+        return
+    if first_used_on > today:
+        raise RuleViolation("A device cannot have been first used in the future.", "first_used_on")
+    if first_used_on < today.replace(year=today.year - FIRST_USE_MAX_YEARS_BACK, day=1):
+        raise RuleViolation("That first use is more than five years ago.", "first_used_on")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from datetime import timezone
 from importlib import resources
 from functools import cache
 
@@ -30,8 +31,41 @@ class StrictBoolean(fields.Boolean):
         return value
 
 
+MAX_ROW_ID = 2**31 - 1  # a PostgreSQL integer
+
+
+def RowId(**kwargs) -> fields.Integer:
+    """The id of a row given in a body: an integer the database can hold."""
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ROW_ID), **kwargs)
+
+
+class Timestamp(fields.AwareDateTime):
+    """An RFC 3339 time with its offset, in years a course can happen (1900-2999)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="iso", **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            in_utc = moment.astimezone(timezone.utc)
+        except OverflowError:
+            raise ma.ValidationError("Not a valid date-time.") from None
+        if not 1900 <= in_utc.year <= 2999:
+            raise ma.ValidationError("Not a valid date-time.")
+        return moment
+
+
 class Cursor(fields.Field):
-    """An opaque paging cursor: base64url of the last row's sort key."""
+    """An opaque paging cursor: base64url of the last row's sort key.
+
+    `shape` is the type of each part of the key; an integer part is a row id
+    or a number (0 to 2^31-1), so a forged cursor is a 422, never a database error.
+    """
+
+    def __init__(self, shape: tuple[type, ...] = (int,), **kwargs):
+        super().__init__(**kwargs)
+        self.shape = shape
 
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
@@ -50,11 +84,17 @@ class Cursor(fields.Field):
             decoded = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
         except (binascii.Error, ValueError, UnicodeDecodeError):
             raise ma.ValidationError("Invalid cursor.") from None
-        if not isinstance(decoded, list) or not all(
-            isinstance(part, (int, str)) and not isinstance(part, bool) for part in decoded
+        if not isinstance(decoded, list) or len(decoded) != len(self.shape) or not all(
+            _fits(part, kind) for part, kind in zip(decoded, self.shape)
         ):
             raise ma.ValidationError("Invalid cursor.")
         return decoded
+
+
+def _fits(part, kind: type) -> bool:
+    if kind is int:
+        return type(part) is int and 0 <= part <= MAX_ROW_ID
+    return isinstance(part, kind) and len(part) <= 64
 
 
 class PatchSchema(StrictSchema):

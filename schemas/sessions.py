@@ -8,7 +8,7 @@ from marshmallow import fields, validate
 from domain.devices import NEEDLE_LENGTH_MM
 from domain.photos import STANDARD_AREAS
 from domain.sessions import DURATION_RANGE, PAIN_RANGE, SIDE_EFFECTS, needs_doctor
-from schemas.common import StrictBoolean, PageSchema, PatchSchema, StrictSchema
+from schemas.common import PageSchema, PatchSchema, RowId, StrictBoolean, StrictSchema, Timestamp
 
 
 class CocktailSchema(StrictSchema):
@@ -25,8 +25,8 @@ def _codes(allowed):
 class SessionInputSchema(StrictSchema):
     """The fields a person records about a session (every one optional on PATCH)."""
 
-    performed_at = fields.AwareDateTime(format="iso")
-    device_id = fields.Integer(allow_none=True, strict=True)
+    performed_at = Timestamp()
+    device_id = RowId(allow_none=True)
     needle_length_mm = fields.Float(validate=validate.Range(*NEEDLE_LENGTH_MM), allow_nan=False)
     duration_minutes = fields.Integer(allow_none=True, strict=True,
                                       validate=validate.Range(*DURATION_RANGE))
@@ -40,7 +40,7 @@ class SessionInputSchema(StrictSchema):
 
 
 class SessionCreateSchema(SessionInputSchema):
-    performed_at = fields.AwareDateTime(format="iso", required=True)
+    performed_at = Timestamp(required=True)
 
 
 class SessionUpdateSchema(SessionInputSchema, PatchSchema):

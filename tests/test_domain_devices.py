@@ -4,7 +4,14 @@ from datetime import date, timedelta
 
 import pytest
 
-from domain.devices import KINDS, WearStatus, expires_on, validate_needle_length, wear_status
+from domain.devices import (
+    KINDS,
+    WearStatus,
+    expires_on,
+    validate_first_use,
+    validate_needle_length,
+    wear_status,
+)
 from domain.errors import RuleViolation
 
 
@@ -105,3 +112,20 @@ def test_pens_and_stamps_do_not_wear(kind):
     assert wear_status(kind, 50, date(2020, 1, 1), date(2025, 1, 1)) == WearStatus(
         uses=50, max_uses=None, expires_on=None, warnings=()
     )
+
+
+@pytest.mark.parametrize(("first_used_on", "allowed"), [
+    pytest.param(date(2026, 11, 22), True, id="today"),
+    pytest.param(date(2026, 11, 23), False, id="tomorrow"),
+    pytest.param(date(2021, 11, 1), True, id="five-years-back"),
+    pytest.param(date(2021, 10, 31), False, id="over-five-years-back"),
+    pytest.param(None, True, id="unknown"),
+])
+def test_first_use_is_a_day_that_has_come(first_used_on, allowed):
+    today = date(2026, 11, 22)
+    if allowed:
+        validate_first_use(first_used_on, today)
+    else:
+        with pytest.raises(RuleViolation) as error:
+            validate_first_use(first_used_on, today)
+        assert error.value.field == "first_used_on"
