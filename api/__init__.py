@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, current_app, request
 from werkzeug.routing import IntegerConverter
 
+from api import access_log, triage
 from api.config import Config
 from api.database import Database
 from api.errors import ProblemApi, register_error_handlers
@@ -17,7 +18,8 @@ def create_app(config: type | None = None) -> Flask:
     app.config.from_object(config or Config)
     app.json.sort_keys = False
 
-    Database(app)
+    database = Database(app)
+    triage.install(database.sessions.session_factory)
     limiter.init_app(app)
     app.url_map.converters["int"] = DatabaseId
     api = ProblemApi(app)
@@ -27,6 +29,7 @@ def create_app(config: type | None = None) -> Flask:
     for blueprint in _blueprints():
         api.register_blueprint(blueprint)
     app.before_request(_limit_json_bodies)
+    access_log.register(app)
 
     from api.cli import register_commands
 
@@ -51,6 +54,8 @@ class DatabaseId(IntegerConverter):
 
 def _blueprints():
     """The resources, in the order the OpenAPI document lists them."""
-    from api import accounts, courses, devices, health, sessions
+    from api import accounts, clinicians, courses, devices, health, notes, observations, sessions
+    from api import shares
 
-    return (accounts.blp, courses.blp, sessions.blp, devices.blp, health.blp)
+    return (accounts.blp, courses.blp, sessions.blp, devices.blp, shares.blp, clinicians.blp,
+            observations.blp, notes.blp, access_log.blp, health.blp)

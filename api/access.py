@@ -1,18 +1,30 @@
 """Who may see what: the one place that turns an id into a row the caller may see.
 
-A patient sees their own records. Clinicians see the patients linked to them
-(the clinicians issue adds the links; until then, nothing). Anything else is
-a 404, exactly as if the id did not exist.
+A patient sees their own records. A clinician sees the patients linked to
+them through a share that has not been revoked, checked on every request
+(nothing is cached, so a revocation holds from the very next request).
+Anything else is a 404, exactly as if the id did not exist.
+
+Every lookup here made for a GET by a clinician is also noted for the
+patient's access log (`api.access_log`).
 """
 
 from __future__ import annotations
 
 from flask_smorest import abort
-from sqlalchemy import ColumnElement, false, select
+from sqlalchemy import ColumnElement, Select, select
 
+from api.access_log import note_read
 from api.auth import PATIENT, current_user
 from api.database import db
-from storage.models import Course, Device, TreatmentSession, User
+from storage.models import Course, Device, Share, TreatmentSession, User
+
+
+def linked_patient_ids(clinician_id: int) -> Select:
+    """The patients who share their records with this clinician right now."""
+    return select(Share.patient_id).where(
+        Share.clinician_id == clinician_id, Share.revoked_at.is_(None)
+    )
 
 
 def visible_patient(patient_id_column) -> ColumnElement[bool]:
@@ -20,14 +32,25 @@ def visible_patient(patient_id_column) -> ColumnElement[bool]:
     user = current_user()
     if user.role == PATIENT:
         return patient_id_column == user.id
-    return false()
+    return patient_id_column.in_(linked_patient_ids(user.id))
 
 
-def course_or_404(course_id: int) -> Course:
+def patient_or_404(patient_id: int) -> User:
+    """A linked patient, for a clinician."""
+    patient = db().scalar(select(User).where(User.id == patient_id, User.role == PATIENT,
+                                             visible_patient(User.id)))
+    if patient is None:
+        abort(404, message="No such patient.")
+    note_read(patient.id, "patient", patient.id)
+    return patient
+
+
+def course_or_404(course_id: int, reading: str = "course") -> Course:
     course = db().scalar(select(Course).where(Course.id == course_id,
                                               visible_patient(Course.patient_id)))
     if course is None:
         abort(404, message="No such course.")
+    note_read(course.patient_id, reading, course.id)
     return course
 
 
@@ -39,6 +62,7 @@ def session_or_404(session_id: int) -> tuple[TreatmentSession, Course]:
     ).first()
     if row is None:
         abort(404, message="No such session.")
+    note_read(row.Course.patient_id, "session", row.TreatmentSession.id)
     return row.TreatmentSession, row.Course
 
 

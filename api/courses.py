@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from api import tracking
 from api.access import course_or_404, patient_of, visible_patient
+from api.access_log import note_read
 from api.auth import PATIENT, current_user, login_required
 from api.database import db
 from api.idempotency import idempotent_create
@@ -40,6 +41,8 @@ class CourseViews(MethodView):
             query = query.where(Course.id < args["cursor"][0])
         rows = db().scalars(query.order_by(Course.id.desc()).limit(args["limit"] + 1)).all()
         page = rows[: args["limit"]]
+        for course in page:
+            note_read(course.patient_id, "course", course.id)
         next_cursor = [page[-1].id] if len(rows) > args["limit"] else None
         return {"items": page, "next_cursor": next_cursor}
 
@@ -92,7 +95,7 @@ class CourseStatusViews(MethodView):
     @blp.response(200, CourseStatusSchema)
     def get(self, course_id):
         """The mobile home screen: next session, aftercare, photos due, device, adherence"""
-        course = course_or_404(course_id)
+        course = course_or_404(course_id, reading="status")
         zone = ZoneInfo(patient_of(course).timezone)
         return status_body(tracking.status_of(db(), course, zone))
 
@@ -123,5 +126,5 @@ def status_body(status) -> dict:
         "hold_reasons": status.hold_reasons,
         "flags": status.flags,
         "check_in_due": status.check_in_due,
-        "progress": [],
+        "progress": status.progress,
     }

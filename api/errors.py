@@ -124,6 +124,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(IntegrityError)
     def integrity_error(error: IntegrityError):
+        log.info("integrity error: %s", error.orig)
         return problem(409, "The request conflicts with the current state of the resource.")
 
     @app.errorhandler(OperationalError)

@@ -64,7 +64,7 @@ class CourseSessionViews(MethodView):
     @blp.response(200, SchedulePageSchema)
     def get(self, args, course_id):
         """Done sessions, then the projected ones, in session order"""
-        course = course_or_404(course_id)
+        course = course_or_404(course_id, reading="sessions")
         zone = _zone(course)
         done = tracking.session_records(db(), course, zone)
         items = [{**_in_zone(session_body(record), zone), "state": "done"} for record in done]

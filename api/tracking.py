@@ -257,5 +257,6 @@ def status_of(session: Session, course: Course, zone: ZoneInfo) -> CourseStatus:
         consult_doctor=consult_doctor(entry),
         check_in_due=check_in_due,
         photo_areas=(),
+        observations=tuple(records.course_measures(session, course.id)),
     )
     return course_status(facts, now)

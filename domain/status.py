@@ -4,8 +4,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from domain.aftercare import AftercareItem, pending_aftercare
-from domain.course import ACTIVE, OPEN_STATUSES
+from domain.course import ACTIVE, COMPLETED, OPEN_STATUSES
 from domain.devices import WearStatus
+from domain.outcomes import Progress, progress
 from domain.photos import current_milestone, photos_due
 from domain.regimen import FIRST_CHANGES_SESSION, Regimen
 from domain.schedule import Adherence, NextSession, adherence, next_session
@@ -35,6 +36,8 @@ class CourseFacts:
     consult_doctor: bool
     check_in_due: datetime | None
     photo_areas: tuple[str, ...]
+    # (kind, area, observed_at, number) of the course's measurements, any order.
+    observations: tuple[tuple[str, str | None, datetime, float | None], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ class CourseStatus:
     hold_reasons: list[str]
     flags: list[str]
     check_in_due: datetime | None
+    progress: list[Progress]
 
 
 def course_status(facts: CourseFacts, now: datetime) -> CourseStatus:
@@ -72,7 +76,8 @@ def course_status(facts: CourseFacts, now: datetime) -> CourseStatus:
     else:
         phase = regimen.phase_of(max(sessions_done, 1))
     due_photos = None
-    if facts.status in OPEN_STATUSES:
+    # Photos are still asked for at the end of a completed course (the session 10 set).
+    if facts.status in (*OPEN_STATUSES, COMPLETED):
         due_photos = photos_due(current_milestone(regimen, sessions_done), facts.photo_areas)
     return CourseStatus(
         course_id=facts.course_id,
@@ -90,4 +95,5 @@ def course_status(facts: CourseFacts, now: datetime) -> CourseStatus:
         hold_reasons=list(facts.hold_reasons),
         flags=[CONSULT_DOCTOR] if facts.consult_doctor else [],
         check_in_due=facts.check_in_due,
+        progress=progress(facts.observations),
     )

@@ -213,6 +213,121 @@ class CheckIn(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class Share(Base):
+    """A patient's invitation to a clinician: a pending code, then a link, until revoked.
+
+    Only the SHA-256 of the invite code is kept; the code is shown once, at creation.
+    """
+
+    __tablename__ = "shares"
+    __table_args__ = (
+        # A clinician is linked to a patient at most once at a time.
+        Index(
+            "uq_shares_active_link",
+            "patient_id",
+            "clinician_id",
+            unique=True,
+            sqlite_where=text("clinician_id IS NOT NULL AND revoked_at IS NULL"),
+            postgresql_where=text("clinician_id IS NOT NULL AND revoked_at IS NULL"),
+        ),
+        Index("ix_shares_clinician_active", "clinician_id", "revoked_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    clinician_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    linked_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class Observation(Base):
+    """A measurement of a course (DOMAIN.md section 6): a number or a stage."""
+
+    __tablename__ = "observations"
+    __table_args__ = (Index("ix_observations_course_kind", "course_id", "kind", "observed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    number: Mapped[float | None] = mapped_column(Float)
+    stage: Mapped[str | None] = mapped_column(String(8))
+    area: Mapped[str | None] = mapped_column(String(32))
+    observed_at: Mapped[datetime]
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Note(Base):
+    """A clinician's note on a course; the patient reads it, only its author changes it."""
+
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class AccessLogEntry(Base):
+    """One clinician read of a patient's data; append-only (no route changes it)."""
+
+    __tablename__ = "access_log"
+    __table_args__ = (Index("ix_access_log_patient_at", "patient_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    clinician_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[int | None]
+    action: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    request_id: Mapped[str] = mapped_column(String(64))
+
+
+class TriageDigest(Base):
+    """What the triage list sorts and shows for a patient, kept current on every change.
+
+    Recomputed from the course status in the same transaction as any change to
+    the patient's records; what moves with the clock alone (a window running
+    out, a roller expiring) is stored as the UTC instant it happens, so SQL can
+    sort the whole list without recomputing a status per patient.
+    """
+
+    __tablename__ = "triage_digests"
+
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id", ondelete="SET NULL"))
+    course_status: Mapped[str | None] = mapped_column(String(16))
+    phase: Mapped[str | None] = mapped_column(String(16))
+    sessions_done: Mapped[int] = mapped_column(Integer, default=0)
+    sessions_planned: Mapped[int | None]
+    next_number: Mapped[int | None]
+    next_earliest: Mapped[date | None] = mapped_column(Date)
+    next_due: Mapped[date | None] = mapped_column(Date)
+    next_latest: Mapped[date | None] = mapped_column(Date)
+    overdue_from: Mapped[datetime | None] = mapped_column(index=True)
+    consult_doctor: Mapped[bool] = mapped_column(Boolean, default=False)
+    hold_reasons: Mapped[list[str]]
+    device_warnings: Mapped[list[str]]
+    # The columns the list sorts on (JSON cannot be compared in SQL everywhere).
+    device_worn: Mapped[bool] = mapped_column(Boolean, default=False)
+    device_expired_from: Mapped[datetime | None]
+    photos_due: Mapped[list[str]]
+    photos_missing: Mapped[int] = mapped_column(Integer, default=0)
+    last_activity_at: Mapped[datetime | None]
+    hair_count_change: Mapped[float | None] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 class Photo(Base):
     """A progress photo: three stored files (original, preview, thumbnail) and when and where it was taken.
 

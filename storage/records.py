@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from domain.course import OPEN_STATUSES
 
-from storage.models import CheckIn, Course, Device, TreatmentSession
+from storage.models import CheckIn, Course, Device, Observation, TreatmentSession
 
 
 @dataclass(frozen=True)
@@ -95,3 +95,11 @@ def open_course(session: Session, patient_id: int) -> Course | None:
     return session.scalars(
         select(Course).where(Course.patient_id == patient_id, Course.status.in_(OPEN_STATUSES))
     ).first()
+
+
+def course_measures(session: Session, course_id: int) -> list[tuple]:
+    """(kind, area, observed_at, number) of every numeric measurement of a course."""
+    return [tuple(row) for row in session.execute(
+        select(Observation.kind, Observation.area, Observation.observed_at, Observation.number)
+        .where(Observation.course_id == course_id, Observation.number.is_not(None))
+    )]

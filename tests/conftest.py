@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import itertools
 import os
+import secrets
 import shutil
 from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from api import create_app
 from api.config import Config
@@ -32,21 +35,45 @@ def pytest_report_header(config):
 
 @pytest.fixture(scope="session")
 def migrated_database(tmp_path_factory):
-    """The migrated template: an SQLite file, or the PostgreSQL database itself."""
+    """The migrated template: an SQLite file, or a PostgreSQL database for this run."""
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
-        engine = make_engine(url)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        migrate.upgrade(engine)
-        engine.dispose()
-        return url
+        with scratch_database(url) as run_url:
+            engine = make_engine(run_url)
+            with engine.begin() as connection:
+                connection.execute(text("DROP SCHEMA public CASCADE"))
+                connection.execute(text("CREATE SCHEMA public"))
+            migrate.upgrade(engine)
+            engine.dispose()
+            yield run_url
+        return
     template = tmp_path_factory.mktemp("template") / "template.db"
     engine = make_engine(f"sqlite:///{template}")
     migrate.upgrade(engine)
     engine.dispose()
-    return template
+    yield template
+
+
+@contextmanager
+def scratch_database(url: str):
+    """A database of this run's own on the TEST_DATABASE_URL server, dropped afterwards,
+    so two runs on one server never truncate each other's tables. Where the role may
+    not create databases, the run uses TEST_DATABASE_URL's database itself."""
+    server = make_engine(url, isolation_level="AUTOCOMMIT")
+    name = f"{make_url(url).database}_run_{secrets.token_hex(4)}"
+    try:
+        with server.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except DBAPIError:
+        server.dispose()
+        yield url
+        return
+    try:
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with server.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()
 
 
 @pytest.fixture
@@ -140,15 +167,38 @@ def other_patient(register) -> Caller:
 
 
 @pytest.fixture
-def clinician(app, client, runner) -> Caller:
-    email = f"clinician{next(_emails)}@example.org"
-    result = runner.invoke(args=["users", "create-clinician", email, "--name", "Dr. Weber"],
-                           input=f"{PASSWORD}\n{PASSWORD}\n")
-    assert result.exit_code == 0, result.output
-    token = client.post("/api/v1/auth/token",
-                        json={"email": email, "password": PASSWORD}).get_json()["token"]
-    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).get_json()
-    return Caller(client, token, me, email)
+def make_clinician(client, runner):
+    """Create a clinician through the operator command and log them in -> Caller."""
+
+    def make_clinician(name: str = "Dr. Weber") -> Caller:
+        email = f"clinician{next(_emails)}@example.org"
+        result = runner.invoke(args=["users", "create-clinician", email, "--name", name],
+                               input=f"{PASSWORD}\n{PASSWORD}\n")
+        assert result.exit_code == 0, result.output
+        token = client.post("/api/v1/auth/token",
+                            json={"email": email, "password": PASSWORD}).get_json()["token"]
+        me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).get_json()
+        return Caller(client, token, me, email)
+
+    return make_clinician
+
+
+@pytest.fixture
+def clinician(make_clinician) -> Caller:
+    return make_clinician()
+
+
+@pytest.fixture
+def link():
+    """`link(patient, clinician)`: the patient invites, the clinician redeems -> the share."""
+
+    def link(patient: Caller, clinician: Caller) -> dict:
+        code = patient.post("/shares").get_json()["code"]
+        response = clinician.post("/clinician/patients", json={"code": code})
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    return link
 
 
 @pytest.fixture

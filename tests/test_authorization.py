@@ -1,17 +1,21 @@
-"""Authorization: every route of the app is in one table of cases, or this test fails.
+"""The authorization matrix: every route of the app is in ROUTES, or this test fails.
 
-Another patient gets 404 on every id route, exactly as for an id that does not
-exist, and no byte of the owner's data; an anonymous caller gets 401.
+For each route the table says what six callers get: the owner patient, the
+clinician the owner shares with (`linked`), another patient, a clinician
+with no link, a clinician whose link was revoked, and an anonymous caller.
+Foreign callers get 404 (or 403 where their role may never use the route),
+never a byte of the owner's data, and change nothing.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-SECRET_NOTE = "owner-only-note-7f3a"
+SECRET = "owner-only-7f3a"
 
 # Routes anyone may call, with no token.
 PUBLIC = {
@@ -22,34 +26,68 @@ PUBLIC = {
     ("GET", "/healthz"),
 }
 
-# Routes for the caller's own things (no id in the path): anonymous gets 401.
-OWN = {
-    ("GET", "/api/v1/me"): None,
-    ("PATCH", "/api/v1/me"): {"display_name": "Mallory"},
-    ("DELETE", "/api/v1/auth/token"): None,
-    ("GET", "/api/v1/courses"): None,
-    ("POST", "/api/v1/courses"): {"regimen": "standard", "setting": "home",
-                                  "start_date": "2026-11-20"},
-    ("GET", "/api/v1/devices"): None,
-    ("POST", "/api/v1/devices"): {"kind": "pen", "needle_length_mm": 0.5},
+
+@dataclass(frozen=True)
+class Case:
+    """Expected statuses: `owner` and `linked`; foreign callers get `foreign_patient`
+    (another patient) and `foreign_clinician` (not linked, or revoked)."""
+
+    owner: int
+    linked: int
+    foreign_patient: int = 404
+    foreign_clinician: int = 404
+    body: object = None
+    secret_in_owner_view: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+def _session_body(zone):
+    now = datetime.now(ZoneInfo(zone))
+    return {"performed_at": (now - timedelta(hours=1)).isoformat(), "needle_length_mm": 0.5,
+            "device_disinfected": True}
+
+
+CHECK_IN = {"redness_persists": False, "swelling_persists": False, "infection_signs": False}
+
+ROUTES: dict[tuple[str, str], Case] = {
+    ("GET", "/api/v1/me"): Case(200, 200, 200, 200),
+    ("PATCH", "/api/v1/me"): Case(200, 200, 200, 200, body={"display_name": "Renamed"}),
+    ("DELETE", "/api/v1/auth/token"): Case(204, 204, 204, 204),
+    ("GET", "/api/v1/courses"): Case(200, 200, 200, 200, secret_in_owner_view=False),
+    ("POST", "/api/v1/courses"): Case(409, 403, 201, 403, body={
+        "regimen": "standard", "setting": "home", "start_date": "{today}"}),
+    ("GET", "/api/v1/courses/<int:course_id>"): Case(200, 200),
+    ("PATCH", "/api/v1/courses/<int:course_id>"): Case(200, 200, body={"status": "paused"}),
+    ("POST", "/api/v1/courses/<int:course_id>/clearance"): Case(409, 409, body={"note": "ok"}),
+    ("GET", "/api/v1/courses/<int:course_id>/status"): Case(200, 200),
+    ("GET", "/api/v1/courses/<int:course_id>/sessions"): Case(200, 200, secret_in_owner_view=True),
+    ("POST", "/api/v1/courses/<int:course_id>/sessions"): Case(201, 201, body="session"),
+    ("GET", "/api/v1/sessions/<int:session_id>"): Case(200, 200, secret_in_owner_view=True),
+    ("PATCH", "/api/v1/sessions/<int:session_id>"): Case(200, 200, body={"pain_score": 2}),
+    ("DELETE", "/api/v1/sessions/<int:session_id>"): Case(204, 204),
+    ("POST", "/api/v1/sessions/<int:session_id>/check-in"): Case(201, 403, body=CHECK_IN),
+    ("GET", "/api/v1/devices"): Case(200, 403, 200, 403),
+    ("POST", "/api/v1/devices"): Case(201, 403, 201, 403, body={"kind": "pen", "needle_length_mm": 0.5}),
+    ("GET", "/api/v1/devices/<int:device_id>"): Case(200, 403, 404, 403, secret_in_owner_view=True),
+    ("PATCH", "/api/v1/devices/<int:device_id>"): Case(200, 403, 404, 403, body={"retired": True}),
+    ("GET", "/api/v1/shares"): Case(200, 403, 200, 403),
+    ("POST", "/api/v1/shares"): Case(201, 403, 201, 403),
+    ("DELETE", "/api/v1/shares/<int:share_id>"): Case(204, 403, 404, 403),
+    ("GET", "/api/v1/me/access-log"): Case(200, 403, 200, 403),
+    ("GET", "/api/v1/clinician/patients"): Case(403, 200, 403, 200),
+    ("POST", "/api/v1/clinician/patients"): Case(403, 404, 403, 404, body={"code": "ZZZZZ-ZZZZZ"}),
+    ("GET", "/api/v1/clinician/patients/<int:patient_id>"): Case(403, 200, 403, 404),
+    ("GET", "/api/v1/courses/<int:course_id>/observations"): Case(200, 200),
+    ("POST", "/api/v1/courses/<int:course_id>/observations"): Case(
+        201, 201, body={"kind": "shedding_count", "value": 40}),
+    ("GET", "/api/v1/courses/<int:course_id>/notes"): Case(200, 200, secret_in_owner_view=True),
+    ("POST", "/api/v1/courses/<int:course_id>/notes"): Case(403, 201, 403, 404, body={"text": "n"}),
+    ("PATCH", "/api/v1/notes/<int:note_id>"): Case(403, 200, 403, 404, body={"text": "edited"}),
+    ("DELETE", "/api/v1/notes/<int:note_id>"): Case(403, 204, 403, 404),
 }
 
-# Routes with an id: (method, rule) -> request body. Another patient gets 404.
-BY_ID = {
-    ("GET", "/api/v1/courses/<int:course_id>"): None,
-    ("PATCH", "/api/v1/courses/<int:course_id>"): {"status": "cancelled"},
-    ("POST", "/api/v1/courses/<int:course_id>/clearance"): {"note": "cleared"},
-    ("GET", "/api/v1/courses/<int:course_id>/status"): None,
-    ("GET", "/api/v1/courses/<int:course_id>/sessions"): None,
-    ("POST", "/api/v1/courses/<int:course_id>/sessions"): "session",
-    ("GET", "/api/v1/sessions/<int:session_id>"): None,
-    ("PATCH", "/api/v1/sessions/<int:session_id>"): {"pain_score": 1},
-    ("DELETE", "/api/v1/sessions/<int:session_id>"): None,
-    ("POST", "/api/v1/sessions/<int:session_id>/check-in"): {
-        "redness_persists": False, "swelling_persists": False, "infection_signs": False},
-    ("GET", "/api/v1/devices/<int:device_id>"): None,
-    ("PATCH", "/api/v1/devices/<int:device_id>"): {"label": "mine now"},
-}
+# Routes for the caller's own things, where a foreign caller's 2xx is about themselves.
+OWN_ROUTES = {route for route, case in ROUTES.items() if "<" not in route[1]}
 
 
 def app_routes(app) -> set[tuple[str, str]]:
@@ -58,85 +96,120 @@ def app_routes(app) -> set[tuple[str, str]]:
 
 
 def test_every_route_is_in_the_table(app):
-    listed = PUBLIC | set(OWN) | set(BY_ID)
+    listed = PUBLIC | set(ROUTES)
     missing = app_routes(app) - listed
     assert not missing, f"routes with no authorization case: {sorted(missing)}"
     assert not listed - app_routes(app), "the table lists routes the app does not have"
 
 
 @pytest.fixture
-def owned(patient):
-    """A course with a logged session and a device of `patient`."""
-    now = datetime.now(ZoneInfo(patient.user["timezone"]))
-    course = patient.post("/courses", json={
+def world(register, make_clinician, link):
+    """An owner with a course, session, device, share, note and measurement; five other callers."""
+    owner = register(name="Owner Patient")
+    now = datetime.now(ZoneInfo(owner.user["timezone"]))
+    course = owner.post("/courses", json={
         "regimen": "standard", "setting": "clinic",
         "start_date": (now.date() - timedelta(days=10)).isoformat()}).get_json()
-    device = patient.post("/devices", json={"kind": "roller", "needle_length_mm": 0.5,
-                                            "label": SECRET_NOTE}).get_json()
-    logged = patient.post(f"/courses/{course['id']}/sessions", json={
+    device = owner.post("/devices", json={"kind": "roller", "needle_length_mm": 0.5,
+                                          "label": SECRET}).get_json()
+    session = owner.post(f"/courses/{course['id']}/sessions", json={
         "performed_at": (now - timedelta(days=2)).isoformat(), "device_id": device["id"],
-        "notes": SECRET_NOTE}).get_json()
-    return {"course_id": course["id"], "session_id": logged["session"]["id"],
-            "device_id": device["id"]}
+        "notes": SECRET}).get_json()["session"]
+
+    linked, unlinked, revoked = (make_clinician(name) for name in ("linked", "unlinked", "revoked"))
+    for who in (linked, revoked):
+        link(owner, who)
+    shares = owner.get("/shares").get_json()["items"]
+    revoked_share = next(s for s in shares if s["clinician"]["display_name"] == "revoked")
+    assert owner.delete(f"/shares/{revoked_share['id']}").status_code == 204
+    linked_share = next(s for s in shares if s["clinician"]["display_name"] == "linked")
+    note = linked.post(f"/courses/{course['id']}/notes", json={"text": SECRET}).get_json()
+    owner.post(f"/courses/{course['id']}/observations", json={"kind": "shedding_count", "value": 70})
+    ids = {"course_id": course["id"], "session_id": session["id"], "device_id": device["id"],
+           "share_id": linked_share["id"], "note_id": note["id"], "patient_id": owner.user["id"]}
+    callers = {"owner": owner, "linked": linked, "other_patient": register(name="Other"),
+               "unlinked": unlinked, "revoked": revoked}
+    return ids, callers
 
 
-def _path(rule: str, ids: dict) -> str:
+def _call(caller, client, method, rule, case, ids, zone="Europe/Berlin"):
+    path = rule
     for name, value in ids.items():
-        rule = rule.replace(f"<int:{name}>", str(value))
-    return rule.removeprefix("/api/v1")
-
-
-def _body(body, caller):
+        path = path.replace(f"<int:{name}>", str(value))
+    body = case.body
     if body == "session":
-        now = datetime.now(ZoneInfo(caller.user["timezone"]))
-        return {"performed_at": (now - timedelta(hours=1)).isoformat(), "needle_length_mm": 0.5}
-    return body
+        body = _session_body(zone)
+    elif isinstance(body, dict):
+        today = datetime.now(ZoneInfo(zone)).date().isoformat()
+        body = {key: value.replace("{today}", today) if isinstance(value, str) else value
+                for key, value in body.items()}
+    if caller is None:
+        return client.open(path, method=method, json=body)
+    return caller.request(method, path.removeprefix("/api/v1"), json=body)
 
 
-@pytest.mark.parametrize(("method", "rule"), sorted(BY_ID), ids=[f"{m} {r}" for m, r in sorted(BY_ID)])
-def test_another_patient_gets_404_and_no_byte_of_the_resource(owned, patient, other_patient,
-                                                              method, rule):
-    response = other_patient.request(method, _path(rule, owned),
-                                     json=_body(BY_ID[(method, rule)], other_patient))
-    assert response.status_code == 404, response.get_json()
-    assert SECRET_NOTE.encode() not in response.data
-    # The owner still sees the object unchanged afterwards.
-    assert patient.get(f"/courses/{owned['course_id']}").get_json()["status"] == "active"
-    assert patient.get(f"/sessions/{owned['session_id']}").get_json()["notes"] == SECRET_NOTE
+CASES = sorted(ROUTES)
+IDS = [f"{method} {rule}" for method, rule in CASES]
 
 
-@pytest.mark.parametrize(("method", "rule"), sorted(BY_ID), ids=[f"{m} {r}" for m, r in sorted(BY_ID)])
-def test_a_clinician_with_no_link_sees_nothing(owned, clinician, method, rule):
-    response = clinician.request(method, _path(rule, owned),
-                                 json=_body(BY_ID[(method, rule)], clinician))
-    assert response.status_code in (403, 404)
-    assert SECRET_NOTE.encode() not in response.data
+@pytest.mark.parametrize(("method", "rule"), CASES, ids=IDS)
+def test_foreign_callers_get_nothing_and_change_nothing(world, client, method, rule):
+    ids, callers = world
+    case = ROUTES[(method, rule)]
+    owner = callers["owner"]
+    before = {path: owner.get(path).data for path in (
+        f"/courses/{ids['course_id']}", f"/courses/{ids['course_id']}/sessions",
+        f"/devices/{ids['device_id']}")}
+    expected = {"other_patient": case.foreign_patient, "unlinked": case.foreign_clinician,
+                "revoked": case.foreign_clinician}
+    for name, status in expected.items():
+        response = _call(callers[name], client, method, rule, case, ids)
+        assert response.status_code == status, (name, response.get_json())
+        assert SECRET.encode() not in response.data, name
+    anonymous = _call(None, client, method, rule, case, ids)
+    assert anonymous.status_code == 401
+    assert SECRET.encode() not in anonymous.data
+    if (method, rule) not in OWN_ROUTES or method == "GET":
+        after = {path: owner.get(path).data for path in before}
+        assert after == before
 
 
-@pytest.mark.parametrize(("method", "rule"), sorted(set(BY_ID) | set(OWN)),
-                         ids=[f"{m} {r}" for m, r in sorted(set(BY_ID) | set(OWN))])
-def test_anonymous_callers_get_401(client, owned, method, rule):
-    body = {**BY_ID, **OWN}[(method, rule)]
-    response = client.open(rule.replace("<int:course_id>", str(owned["course_id"]))
-                           .replace("<int:session_id>", str(owned["session_id"]))
-                           .replace("<int:device_id>", str(owned["device_id"])),
-                           method=method, json=body if isinstance(body, dict) else None)
-    assert response.status_code == 401
-    assert response.content_type == "application/problem+json"
+@pytest.mark.parametrize(("method", "rule"), CASES, ids=IDS)
+def test_the_owner_and_the_linked_clinician_get_what_the_table_says(world, client, method, rule):
+    ids, callers = world
+    case = ROUTES[(method, rule)]
+    linked = _call(callers["linked"], client, method, rule, case, ids)
+    assert linked.status_code == case.linked, linked.get_json()
+    owner = _call(callers["owner"], client, method, rule, case, ids)
+    assert owner.status_code == case.owner or (
+        method == "DELETE" and case.linked == 204 and owner.status_code == 404), owner.get_json()
+    if case.secret_in_owner_view:
+        assert SECRET.encode() in owner.data
 
 
-def test_lists_show_no_foreign_rows(owned, other_patient):
-    assert other_patient.get("/courses").get_json()["items"] == []
-    assert other_patient.get("/devices").get_json()["items"] == []
+def test_lists_show_no_foreign_rows(world):
+    ids, callers = world
+    for name in ("other_patient", "unlinked", "revoked"):
+        caller = callers[name]
+        assert caller.get("/courses").get_json()["items"] == [], name
+    for name in ("unlinked", "revoked"):
+        assert callers[name].get("/clinician/patients").get_json()["items"] == [], name
+    assert callers["other_patient"].get("/devices").get_json()["items"] == []
+    assert callers["other_patient"].get("/shares").get_json()["items"] == []
+    assert callers["other_patient"].get("/me/access-log").get_json()["items"] == []
+    (linked_row,) = callers["linked"].get("/clinician/patients").get_json()["items"]
+    assert linked_row["patient_id"] == ids["patient_id"]
 
 
-def test_another_patients_device_cannot_be_used_in_a_session(owned, other_patient):
-    now = datetime.now(ZoneInfo(other_patient.user["timezone"]))
-    course = other_patient.post("/courses", json={
+def test_another_patients_device_cannot_be_used_in_a_session(world):
+    ids, callers = world
+    other = callers["other_patient"]
+    now = datetime.now(ZoneInfo(other.user["timezone"]))
+    course = other.post("/courses", json={
         "regimen": "standard", "setting": "home",
         "start_date": (now.date() - timedelta(days=3)).isoformat()}).get_json()
-    response = other_patient.post(f"/courses/{course['id']}/sessions", json={
-        "performed_at": (now - timedelta(hours=1)).isoformat(), "device_id": owned["device_id"]})
+    response = other.post(f"/courses/{course['id']}/sessions", json={
+        "performed_at": (now - timedelta(hours=1)).isoformat(), "device_id": ids["device_id"]})
     assert response.status_code == 422
     assert "device_id" in response.get_json()["errors"]
-    assert SECRET_NOTE.encode() not in response.data
+    assert SECRET.encode() not in response.data

@@ -130,7 +130,8 @@ def test_completed_course():
     assert status.phase == "course"
     assert status.sessions_done == 10
     assert status.results_expected is True
-    assert status.photos_due is None
+    # The end-of-course photo set is still asked for once the course completes.
+    assert status.photos_due == ("session_10", list(STANDARD_AREAS))
     assert [item.activity for item in status.aftercare] == ["scalp_procedures", "uncovered_sun"]
 
 
@@ -151,7 +152,7 @@ def test_paused_intensive_course_in_maintenance():
         pytest.param("on_hold", False, True, id="on_hold"),
         pytest.param("active", True, True, id="active"),
         pytest.param("paused", False, True, id="paused"),
-        pytest.param("completed", False, False, id="completed"),
+        pytest.param("completed", False, True, id="completed"),
         pytest.param("ended", False, False, id="ended"),
         pytest.param("cancelled", False, False, id="cancelled"),
     ],

@@ -1,0 +1,105 @@
+"""The access log: every successful read of a patient's data by a clinician, on record.
+
+Lookups note what a clinician read (`note_read`); once the response is known
+to be a success, the rows are written and committed before it leaves. If they
+cannot be written, the read fails with 503 rather than going unrecorded. No
+route changes or deletes a row; the patient reads them at `GET /me/access-log`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+
+from flask import Flask, Response, g, request
+from flask.views import MethodView
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from api.auth import CLINICIAN, PATIENT, current_user, login_required
+from api.blueprint import Blueprint
+from api.database import db
+from api.errors import problem
+from schemas.access_log import AccessLogPageSchema
+from schemas.common import PageArgsSchema
+from storage.models import AccessLogEntry, User
+
+blp = Blueprint("access_log", __name__, url_prefix="/api/v1",
+                description="Who opened a patient's data, and when.")
+
+log = logging.getLogger(__name__)
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def request_id() -> str:
+    """This request's id: the client's X-Request-ID when sane, else a new one."""
+    if "request_id" not in g:
+        given = request.headers.get("X-Request-ID", "")
+        g.request_id = given if REQUEST_ID.match(given) else uuid.uuid4().hex
+    return g.request_id
+
+
+def note_read(patient_id: int, object_type: str, object_id: int | None) -> None:
+    """Remember that the current clinician is reading this (GET requests only)."""
+    if request.method != "GET" or g.get("user") is None or current_user().role != CLINICIAN:
+        return
+    g.setdefault("reads", []).append((patient_id, object_type, object_id))
+
+
+def _write_reads(response: Response) -> Response:
+    reads = g.pop("reads", None)
+    if reads and 200 <= response.status_code < 300:
+        session = db()
+        clinician_id = current_user().id
+        try:
+            session.add_all(
+                AccessLogEntry(patient_id=patient_id, clinician_id=clinician_id,
+                               object_type=object_type, object_id=object_id, action="read",
+                               request_id=request_id())
+                for patient_id, object_type, object_id in dict.fromkeys(reads)
+            )
+            session.commit()
+        except SQLAlchemyError:
+            session.rollback()
+            log.exception("access log not written; refusing the read")
+            return problem(503, "The read could not be recorded; try again shortly.",
+                           headers={"Retry-After": "5"})
+    return response
+
+
+def _tag_response(response: Response) -> Response:
+    response.headers["X-Request-ID"] = request_id()
+    return response
+
+
+def register(app: Flask) -> None:
+    app.after_request(_write_reads)
+    app.after_request(_tag_response)
+
+
+@blp.route("/me/access-log")
+class AccessLogViews(MethodView):
+    @login_required(PATIENT)
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, AccessLogPageSchema)
+    def get(self, args):
+        """Who opened my data and photos, newest first"""
+        query = (
+            select(AccessLogEntry, User.display_name)
+            .outerjoin(User, User.id == AccessLogEntry.clinician_id)
+            .where(AccessLogEntry.patient_id == current_user().id)
+        )
+        if args.get("cursor"):
+            query = query.where(AccessLogEntry.id < args["cursor"][0])
+        rows = db().execute(query.order_by(AccessLogEntry.id.desc())
+                            .limit(args["limit"] + 1)).all()
+        page = rows[: args["limit"]]
+        items = [{"id": entry.id, "at": entry.at, "object_type": entry.object_type,
+                  "object_id": entry.object_id, "action": entry.action,
+                  "request_id": entry.request_id,
+                  "clinician": {"id": entry.clinician_id, "display_name": name}
+                  if entry.clinician_id else None}
+                 for entry, name in page]
+        more = len(rows) > args["limit"]
+        return {"items": items, "next_cursor": [page[-1][0].id] if more else None}

@@ -1,0 +1,157 @@
+"""The clinician's side: redeem an invite, the triage list, one linked patient."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import abort
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from api.access import patient_or_404
+from api.auth import CLINICIAN, current_user, login_required
+from api.blueprint import Blueprint
+from api.database import db
+from api.limits import limiter
+from api.shares import code_digest, share_body
+from domain.schedule import DUE, OVERDUE, TOO_EARLY
+from schemas.clinicians import (
+    LinkSchema,
+    PatientSummarySchema,
+    TriageArgsSchema,
+    TriagePageSchema,
+)
+from schemas.shares import RedeemSchema
+from storage.models import Course, Share, User, utcnow
+from storage.triage import TriageFilters, triage_page
+
+blp = Blueprint("clinicians", __name__, url_prefix="/api/v1",
+                description="For trichologists: linked patients, most urgent first.")
+
+UNKNOWN_CODE = "This code is unknown, already used or expired."
+
+
+def _redeem_key() -> str:
+    return f"redeem:{current_user().id}"
+
+
+@blp.route("/clinician/patients")
+class LinkedPatientViews(MethodView):
+    @login_required(CLINICIAN)
+    @limiter.limit(lambda: current_app.config["REDEEM_RATE_LIMIT"], key_func=_redeem_key)
+    @blp.arguments(RedeemSchema)
+    @blp.response(201, LinkSchema)
+    def post(self, data):
+        """Redeem a patient's invite code: the link to the patient (single use, 72 hours)"""
+        clinician = current_user()
+        session = db()
+        now = utcnow()
+        digest = code_digest(data["code"])
+        # One conditional update: of two clinicians racing for a code, one wins.
+        try:
+            won = session.execute(
+                update(Share)
+                .where(Share.code_hash == digest, Share.clinician_id.is_(None),
+                       Share.revoked_at.is_(None), Share.expires_at > now)
+                .values(clinician_id=clinician.id, linked_at=now)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+        except IntegrityError:
+            session.rollback()
+            abort(409, message="You are already linked to this patient.")
+        if won != 1:
+            abort(404, message=UNKNOWN_CODE)
+        share, patient = session.execute(
+            select(Share, User).join(User, User.id == Share.patient_id)
+            .where(Share.code_hash == digest)).one()
+        session.commit()
+        return {**share_body(share, clinician),
+                "patient": {"id": patient.id, "display_name": patient.display_name}}
+
+    @login_required(CLINICIAN)
+    @blp.arguments(TriageArgsSchema, location="query")
+    @blp.response(200, TriagePageSchema)
+    def get(self, args):
+        """Linked patients, most urgent first: flags, holds, days overdue, device warnings, missing photos"""
+        now = utcnow()
+        filters = TriageFilters(flag=args.get("flag"), overdue=args.get("overdue"),
+                                on_hold=args.get("on_hold"), name=args.get("q"))
+        after = _decode_cursor(args.get("cursor"))
+        rows = triage_page(db(), current_user().id, now, filters, after, args["limit"] + 1)
+        page = rows[: args["limit"]]
+        next_cursor = None
+        if len(rows) > args["limit"]:
+            last = page[-1]
+            next_cursor = [*last[3:5], last[5].isoformat(), *last[6:9]]
+        return {"items": [_triage_item(row, now) for row in page], "next_cursor": next_cursor}
+
+
+def _decode_cursor(cursor: list | None) -> list | None:
+    if cursor is None:
+        return None
+    flag, hold, overdue_from, device, photos, patient_id = cursor
+    try:
+        return [flag, hold, datetime.fromisoformat(overdue_from), device, photos, patient_id]
+    except ValueError:
+        abort(422, message="Invalid cursor.", errors={"cursor": ["Invalid cursor."]})
+
+
+def _triage_item(row, now: datetime) -> dict:
+    patient, digest, linked_at = row[0], row[1], row[2]
+    item = {"patient_id": patient.id, "display_name": patient.display_name,
+            "linked_at": linked_at, "course_id": None, "course_status": None, "phase": None,
+            "sessions_done": 0, "sessions_planned": None, "next_session": None,
+            "days_overdue": 0, "flags": [], "hold_reasons": [], "device_warnings": [],
+            "photos_due": [], "last_activity_at": None, "hair_count_change_percent": None,
+            "urgency": []}
+    if digest is None or digest.course_id is None:
+        return item
+    today = now.astimezone(ZoneInfo(patient.timezone)).date()
+    next_session = None
+    days_overdue = 0
+    if digest.next_number is not None:
+        if today < digest.next_earliest:
+            state = TOO_EARLY
+        elif today <= digest.next_latest:
+            state = DUE
+        else:
+            state = OVERDUE
+            days_overdue = (today - digest.next_latest).days
+        next_session = {"number": digest.next_number, "phase": digest.phase,
+                        "earliest": digest.next_earliest, "due": digest.next_due,
+                        "latest": digest.next_latest, "state": state,
+                        "days_overdue": days_overdue}
+    expired = digest.device_expired_from is not None and digest.device_expired_from <= now
+    device_warnings = list(digest.device_warnings) + (["device_expired"] if expired else [])
+    flags = ["consult_doctor"] if digest.consult_doctor else []
+    urgency = [reason for reason, present in (
+        ("consult_doctor", bool(flags)), ("on_hold", digest.course_status == "on_hold"),
+        ("overdue", days_overdue > 0), ("device", bool(device_warnings)),
+        ("photos_due", digest.photos_missing > 0)) if present]
+    item.update(course_id=digest.course_id, course_status=digest.course_status,
+                phase=digest.phase, sessions_done=digest.sessions_done,
+                sessions_planned=digest.sessions_planned, next_session=next_session,
+                days_overdue=days_overdue, flags=flags, hold_reasons=digest.hold_reasons,
+                device_warnings=device_warnings, photos_due=digest.photos_due,
+                last_activity_at=digest.last_activity_at,
+                hair_count_change_percent=digest.hair_count_change, urgency=urgency)
+    return item
+
+
+@blp.route("/clinician/patients/<int:patient_id>")
+class LinkedPatientByIdViews(MethodView):
+    @login_required(CLINICIAN)
+    @blp.response(200, PatientSummarySchema)
+    def get(self, patient_id):
+        """A linked patient with their courses"""
+        patient = patient_or_404(patient_id)
+        linked_at = db().scalar(select(Share.linked_at).where(
+            Share.patient_id == patient.id, Share.clinician_id == current_user().id,
+            Share.revoked_at.is_(None)))
+        courses = db().scalars(select(Course).where(Course.patient_id == patient.id)
+                               .order_by(Course.id.desc())).all()
+        return {"patient_id": patient.id, "display_name": patient.display_name,
+                "timezone": patient.timezone, "linked_at": linked_at, "courses": courses}
