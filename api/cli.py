@@ -14,6 +14,7 @@ from storage.models import User
 
 db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
 users_cli = AppGroup("users", help="User accounts.")
+triage_cli = AppGroup("triage", help="The clinicians' triage list.")
 
 
 @db_cli.command("upgrade")
@@ -57,6 +58,23 @@ def create_clinician(email: str, name: str, timezone: str, password: str) -> Non
     click.echo(f"clinician {email} created")
 
 
+
+
+@triage_cli.command("refresh")
+def triage_refresh() -> None:
+    """Recompute every patient's triage digest (after an upgrade or a data repair)."""
+    from api.auth import PATIENT
+    from api.triage import refresh_digest
+
+    session = db()
+    patient_ids = session.scalars(select(User.id).where(User.role == PATIENT)).all()
+    with click.progressbar(patient_ids, label="triage digests") as patients:
+        for done, patient_id in enumerate(patients, start=1):
+            refresh_digest(session, patient_id)
+            if done % 200 == 0:
+                session.commit()
+    session.commit()
+    click.echo(f"{len(patient_ids)} digests refreshed")
 
 
 DEMO_EMAIL = "demo@scalpcourse.example"
@@ -127,4 +145,5 @@ def seed_demo() -> None:
 def register_commands(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(triage_cli)
     app.cli.add_command(seed_demo)

@@ -17,6 +17,7 @@ from api.blueprint import Blueprint
 from api.database import db
 from api.limits import limiter
 from api.shares import code_digest, share_body
+from api.triage import refresh_digest
 from domain.schedule import DUE, OVERDUE, TOO_EARLY
 from schemas.clinicians import (
     LinkSchema,
@@ -67,6 +68,8 @@ class LinkedPatientViews(MethodView):
         share, patient = session.execute(
             select(Share, User).join(User, User.id == Share.patient_id)
             .where(Share.code_hash == digest)).one()
+        # A patient whose records predate the digests gets one now.
+        refresh_digest(session, patient.id)
         session.commit()
         return {**share_body(share, clinician),
                 "patient": {"id": patient.id, "display_name": patient.display_name}}

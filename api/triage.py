@@ -70,9 +70,8 @@ def _refresh_touched(session: Session) -> None:
     if touched["courses"]:
         patients |= set(session.scalars(
             select(Course.patient_id).where(Course.id.in_(touched["courses"]))))
-    with session.no_autoflush:
-        for patient_id in sorted(patients):
-            refresh_digest(session, patient_id)
+    for patient_id in sorted(patients):
+        refresh_digest(session, patient_id)
     session.flush()
     session.info.pop(_TOUCHED, None)
 
@@ -84,6 +83,12 @@ def _midnight_after(day: date, zone: ZoneInfo) -> datetime:
 
 def refresh_digest(session: Session, patient_id: int) -> None:
     """Recompute one patient's digest from their current course's status."""
+    # A new digest must not be flushed half-filled by the queries that fill it.
+    with session.no_autoflush:
+        _recompute(session, patient_id)
+
+
+def _recompute(session: Session, patient_id: int) -> None:
     patient = session.get(User, patient_id)
     if patient is None or patient.role != PATIENT:
         return

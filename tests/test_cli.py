@@ -44,3 +44,22 @@ def test_seed_demo_twice_says_so_and_changes_nothing(runner):
     again = runner.invoke(args=["seed-demo"])
     assert again.exit_code != 0
     assert "exists already" in again.output
+
+
+def test_triage_refresh_rebuilds_every_digest(app, runner, patient, db_rows):
+    from sqlalchemy import delete
+
+    from storage.models import TriageDigest
+
+    patient.post("/courses", json={"regimen": "standard", "setting": "home",
+                                   "start_date": "2026-11-20", "screening": {"diabetes": True}})
+    with app.app_context():
+        session = app.extensions["database"].sessions()
+        session.execute(delete(TriageDigest))
+        session.commit()
+    assert db_rows(TriageDigest) == []
+    result = runner.invoke(args=["triage", "refresh"])
+    assert result.exit_code == 0, result.output
+    assert "1 digests refreshed" in result.output
+    (digest,) = db_rows(TriageDigest)
+    assert (digest.course_status, digest.hold_reasons) == ("on_hold", ["diabetes"])
