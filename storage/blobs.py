@@ -1,0 +1,235 @@
+"""The photo blob store: content-addressed files, written so a crash never leaves half a file.
+
+`BlobStore` is the interface the rest of the code uses; `LocalBlobStore`,
+files under one root folder (`PHOTO_DIR`), is the default implementation.
+
+A blob's key is `ab/cd/<sha256>.<ext>`: the SHA-256 of the stored bytes and
+the extension of their media type. Nothing the client sends (file name,
+Content-Type) is part of a path.
+
+Writing is two steps, so a caller can write while it still validates and
+publish only once everything is known to be good: `stage` writes a temp file
+and fsyncs it; `publish` renames it into place and fsyncs the directory.
+`Batch` stages several blobs and removes whatever was not published, so a
+failed request leaves no temp file behind.
+
+Resumable uploads keep their bytes so far in part files (`uploads/<name>.part`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+KEY = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{2}/([0-9a-f]{64})\.(jpg|png|webp)$")
+PART_NAME = re.compile(r"^[0-9a-f]{32}$")
+TEMP_DIR, PARTS_DIR = "tmp", "uploads"
+
+
+def key_for(sha256: str, extension: str) -> str:
+    return f"{sha256[:2]}/{sha256[2:4]}/{sha256}.{extension}"
+
+
+def sha256_of(key: str) -> str:
+    """The SHA-256 a key names (its files' strong ETag)."""
+    match = KEY.match(key)
+    if match is None:
+        raise ValueError(f"not a blob key: {key!r}")
+    return match[1]
+
+
+@dataclass(frozen=True)
+class StagedBlob:
+    """A blob written and fsynced under a temporary name, not visible yet."""
+
+    key: str
+    temp_path: Path
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file found in the store: a blob (`key`), a part file (`part`), or neither (a stray)."""
+
+    relative_path: str
+    modified_at: float
+    key: str | None = None
+    part: str | None = None
+
+
+class BlobStore(Protocol):
+    """What the API, the CLI and the benchmark need from a place to keep photo files."""
+
+    def stage(self, data: bytes, sha256: str, extension: str) -> StagedBlob: ...
+
+    def publish(self, staged: StagedBlob) -> str: ...
+
+    def discard(self, staged: StagedBlob) -> None: ...
+
+    def open(self, key: str) -> BinaryIO: ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def delete(self, key: str) -> None: ...
+
+    def files(self) -> Iterator[StoredFile]: ...
+
+    def delete_file(self, relative_path: str) -> None: ...
+
+    def create_part(self, name: str) -> None: ...
+
+    def write_part(self, name: str, offset: int, data: bytes) -> None: ...
+
+    def read_part(self, name: str) -> bytes: ...
+
+    def delete_part(self, name: str) -> None: ...
+
+
+class LocalBlobStore:
+    """Blobs as files under `root`: temp file, fsync, rename, fsync the directory."""
+
+    def __init__(self, root: str | os.PathLike) -> None:
+        self.root = Path(root)
+
+    def path(self, key: str) -> Path:
+        sha256_of(key)
+        return self.root / key
+
+    def stage(self, data: bytes, sha256: str, extension: str) -> StagedBlob:
+        temp_dir = self.root / TEMP_DIR
+        temp_dir.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(dir=temp_dir, prefix="blob-", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(data)
+                file.flush()
+                os.fsync(file.fileno())
+        except BaseException:
+            Path(name).unlink(missing_ok=True)
+            raise
+        return StagedBlob(key_for(sha256, extension), Path(name))
+
+    def publish(self, staged: StagedBlob) -> str:
+        target = self.path(staged.key)
+        if not target.parent.is_dir():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _fsync_directory(target.parent.parent)
+            _fsync_directory(target.parent.parent.parent)
+        os.replace(staged.temp_path, target)
+        _fsync_directory(target.parent)
+        return staged.key
+
+    def discard(self, staged: StagedBlob) -> None:
+        staged.temp_path.unlink(missing_ok=True)
+
+    def open(self, key: str) -> BinaryIO:
+        return self.path(key).open("rb")
+
+    def exists(self, key: str) -> bool:
+        return self.path(key).is_file()
+
+    def delete(self, key: str) -> None:
+        path = self.path(key)
+        path.unlink(missing_ok=True)
+        if path.parent.is_dir():
+            _fsync_directory(path.parent)
+
+    def files(self) -> Iterator[StoredFile]:
+        """Every file under the root, each classified by where it is and its name."""
+        if not self.root.is_dir():
+            return
+        for folder, _, names in os.walk(self.root):
+            for name in names:
+                path = Path(folder, name)
+                relative = path.relative_to(self.root).as_posix()
+                try:
+                    modified_at = path.stat().st_mtime
+                except FileNotFoundError:
+                    continue
+                key = relative if KEY.match(relative) else None
+                part = None
+                stem = name.removesuffix(".part")
+                if relative == f"{PARTS_DIR}/{name}" and name.endswith(".part") and PART_NAME.match(stem):
+                    part = stem
+                yield StoredFile(relative, modified_at, key, part)
+
+    def delete_file(self, relative_path: str) -> None:
+        path = (self.root / relative_path).resolve()
+        if self.root.resolve() not in path.parents:
+            raise ValueError(f"outside the store: {relative_path!r}")
+        path.unlink(missing_ok=True)
+
+    def modified_at(self, relative_path: str) -> float | None:
+        try:
+            return (self.root / relative_path).stat().st_mtime
+        except FileNotFoundError:
+            return None
+
+    def _part_path(self, name: str) -> Path:
+        if not PART_NAME.match(name):
+            raise ValueError(f"not a part name: {name!r}")
+        return self.root / PARTS_DIR / f"{name}.part"
+
+    def create_part(self, name: str) -> None:
+        path = self._part_path(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("xb"):
+            pass
+
+    def write_part(self, name: str, offset: int, data: bytes) -> None:
+        """Write `data` at `offset`, cut anything after it (a retried chunk), fsync."""
+        with self._part_path(name).open("r+b") as file:
+            file.seek(offset)
+            file.write(data)
+            file.truncate()
+            file.flush()
+            os.fsync(file.fileno())
+
+    def read_part(self, name: str) -> bytes:
+        return self._part_path(name).read_bytes()
+
+    def delete_part(self, name: str) -> None:
+        self._part_path(name).unlink(missing_ok=True)
+
+
+class Batch:
+    """Blobs staged together and published together; on failure, none is left behind.
+
+    `with Batch(store) as batch: batch.stage(...); ...; keys = batch.publish()`.
+    """
+
+    def __init__(self, store: BlobStore) -> None:
+        self.store = store
+        self.staged: list[StagedBlob] = []
+
+    def stage(self, data: bytes, sha256: str, extension: str) -> str:
+        staged = self.store.stage(data, sha256, extension)
+        self.staged.append(staged)
+        return staged.key
+
+    def publish(self) -> list[str]:
+        keys = []
+        while self.staged:
+            keys.append(self.store.publish(self.staged[0]))
+            self.staged.pop(0)
+        return keys
+
+    def __enter__(self) -> Batch:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        for staged in self.staged:
+            self.store.discard(staged)
+        self.staged.clear()
+
+
+def _fsync_directory(path: Path) -> None:
+    handle = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)

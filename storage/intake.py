@@ -1,0 +1,72 @@
+"""Ingest one uploaded photo: the image pipeline and the blob store, overlapped.
+
+While this thread decodes the image and makes the preview and thumbnail, a
+second one rewrites the original's container, hashes it and writes it to a
+temp file (fsync included). Nothing is published until the decode has proven
+the image whole: a refused upload leaves the store exactly as it was.
+
+The API, the benchmark and the CLI all call `ingest`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage import images
+from storage.blobs import Batch, BlobStore
+
+
+@dataclass(frozen=True)
+class IngestedPhoto:
+    """An accepted photo, its three files published in the store."""
+
+    original_key: str
+    preview_key: str
+    thumbnail_key: str
+    media_type: str
+    byte_size: int
+    width: int
+    height: int
+    quality_warnings: tuple[str, ...]
+    captured_at: datetime | None
+
+
+def ingest(store: BlobStore, data: bytes) -> IngestedPhoto:
+    """Validate, orient, strip, derive, hash and durably write an upload; raise if refused."""
+    source = images.read(data)
+    with Batch(store) as batch, ThreadPoolExecutor(max_workers=1) as writer:
+        pending = writer.submit(_strip_and_stage, batch, source)
+        developed = images.develop(source)
+        staged_preview = writer.submit(_stage, batch, developed.preview)
+        thumbnail_key = _stage(batch, developed.thumbnail)
+        original, original_key = pending.result()
+        if original is None:
+            original = developed.transcoded
+            original_key = _stage(batch, original)
+        preview_key = staged_preview.result()
+        batch.publish()
+    return IngestedPhoto(
+        original_key=original_key,
+        preview_key=preview_key,
+        thumbnail_key=thumbnail_key,
+        media_type=original.media_type,
+        byte_size=len(original.data),
+        width=source.width,
+        height=source.height,
+        quality_warnings=developed.quality_warnings,
+        captured_at=source.captured_at,
+    )
+
+
+def _strip_and_stage(batch: Batch, source: images.Source) -> tuple[images.Rendition | None,
+                                                                    str | None]:
+    original = images.strip(source)
+    return original, None if original is None else _stage(batch, original)
+
+
+def _stage(batch: Batch, rendition: images.Rendition) -> str:
+    sha256 = hashlib.sha256(rendition.data).hexdigest()
+    return batch.stage(rendition.data, sha256, rendition.extension)
