@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from api import access_log, triage
-from api.config import Config
+from api import access_log, headers, request_log, triage
+from api.config import Config, production_problems
 from api.database import Database
 from api.errors import ProblemApi, register_error_handlers
 from api.limits import limiter
@@ -16,7 +17,13 @@ def create_app(config: type | None = None) -> Flask:
     """Build the app from `config` (a class; defaults to the environment's `Config`)."""
     app = Flask(__name__, static_folder=None)
     app.config.from_object(config or Config)
+    problems = production_problems(app.config)
+    if problems:
+        raise RuntimeError("refusing to start in production: " + "; ".join(problems))
     app.json.sort_keys = False
+    if app.config["PROXY_COUNT"]:
+        hops = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     database = Database(app)
     triage.install(database.sessions.session_factory)
@@ -29,6 +36,10 @@ def create_app(config: type | None = None) -> Flask:
     for blueprint in _blueprints():
         api.register_blueprint(blueprint)
     app.before_request(_limit_json_bodies)
+    # after_request handlers run last-registered first: the access log may turn
+    # a response into a 503, and the headers and the request log see the result.
+    request_log.register(app)
+    headers.register(app)
     access_log.register(app)
 
     from api.cli import register_commands
@@ -55,7 +66,7 @@ class DatabaseId(IntegerConverter):
 def _blueprints():
     """The resources, in the order the OpenAPI document lists them."""
     from api import accounts, clinicians, courses, devices, health, notes, observations, sessions
-    from api import shares
+    from api import photos, shares, uploads
 
-    return (accounts.blp, courses.blp, sessions.blp, devices.blp, shares.blp, clinicians.blp,
-            observations.blp, notes.blp, access_log.blp, health.blp)
+    return (accounts.blp, courses.blp, sessions.blp, devices.blp, photos.blp, uploads.blp,
+            shares.blp, clinicians.blp, observations.blp, notes.blp, access_log.blp, health.blp)

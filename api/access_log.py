@@ -9,8 +9,6 @@ route changes or deletes a row; the patient reads them at `GET /me/access-log`.
 from __future__ import annotations
 
 import logging
-import re
-import uuid
 
 from flask import Flask, Response, g, request
 from flask.views import MethodView
@@ -21,6 +19,7 @@ from api.auth import CLINICIAN, PATIENT, current_user, login_required
 from api.blueprint import Blueprint
 from api.database import db
 from api.errors import problem
+from api.request_log import request_id
 from schemas.access_log import AccessLogPageSchema
 from schemas.common import PageArgsSchema
 from storage.models import AccessLogEntry, User
@@ -29,15 +28,6 @@ blp = Blueprint("access_log", __name__, url_prefix="/api/v1",
                 description="Who opened a patient's data, and when.")
 
 log = logging.getLogger(__name__)
-REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-
-
-def request_id() -> str:
-    """This request's id: the client's X-Request-ID when sane, else a new one."""
-    if "request_id" not in g:
-        given = request.headers.get("X-Request-ID", "")
-        g.request_id = given if REQUEST_ID.match(given) else uuid.uuid4().hex
-    return g.request_id
 
 
 def note_read(patient_id: int, object_type: str, object_id: int | None) -> None:
@@ -68,14 +58,8 @@ def _write_reads(response: Response) -> Response:
     return response
 
 
-def _tag_response(response: Response) -> Response:
-    response.headers["X-Request-ID"] = request_id()
-    return response
-
-
 def register(app: Flask) -> None:
     app.after_request(_write_reads)
-    app.after_request(_tag_response)
 
 
 @blp.route("/me/access-log")

@@ -5,19 +5,31 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from storage.images import DEFAULT_MAX_PIXELS
+
 INSTANCE = Path(__file__).resolve().parent.parent / "instance"
+
+
+DEVELOPMENT_SECRET = "dev-only-not-secret"
 
 
 class Config:
     """Settings for a running server; every one can be set from the environment."""
 
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    # "production" refuses to start with debug on or a default secret.
+    APP_ENV = os.environ.get("APP_ENV", "development")
+    DEBUG = os.environ.get("FLASK_DEBUG", "0") == "1"
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEVELOPMENT_SECRET)
     DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE / 'scalpcourse.db'}")
     PHOTO_DIR = os.environ.get("PHOTO_DIR", str(INSTANCE / "photos"))
     # A JSON body or photo larger than this is refused with 413 before it is read.
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 25 * 1024 * 1024))
     # JSON bodies are small; a large one is refused with 413 before it is parsed.
     MAX_JSON_LENGTH = int(os.environ.get("MAX_JSON_LENGTH", 1024 * 1024))
+    # A photo with more pixels is refused (422) from its header, before decoding.
+    MAX_IMAGE_PIXELS = int(os.environ.get("MAX_IMAGE_PIXELS", DEFAULT_MAX_PIXELS))
+    # A resumable upload not finished this long after it began is dropped with its bytes.
+    UPLOAD_TTL_HOURS = 24
     TOKEN_TTL_DAYS = int(os.environ.get("TOKEN_TTL_DAYS", 30))
     IDEMPOTENCY_TTL_HOURS = 24
     # Flask-Limiter: in-memory for one process, redis://... for several workers.
@@ -26,6 +38,13 @@ class Config:
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
     # Invite codes have 50 bits; this makes guessing one hopeless.
     REDEEM_RATE_LIMIT = os.environ.get("REDEEM_RATE_LIMIT", "10 per minute")
+
+    # How many reverse proxies sit in front (their X-Forwarded-* headers are trusted).
+    PROXY_COUNT = int(os.environ.get("PROXY_COUNT", 0))
+    # Browser origins allowed to call the API (comma-separated); none by default.
+    CORS_ORIGINS = [origin.strip() for origin in os.environ.get("CORS_ORIGINS", "").split(",")
+                    if origin.strip()]
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
     API_TITLE = "Scalpcourse"
     API_VERSION = "v1"
@@ -40,3 +59,16 @@ class Config:
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}
         },
     }
+
+
+def production_problems(config) -> list[str]:
+    """Why a configuration must not serve real patients (empty when it may)."""
+    problems = []
+    if config.get("APP_ENV") != "production":
+        return problems
+    if config.get("DEBUG"):
+        problems.append("debug is on (FLASK_DEBUG=1)")
+    secret = config.get("SECRET_KEY") or ""
+    if secret == DEVELOPMENT_SECRET or len(secret) < 32:
+        problems.append("SECRET_KEY is the development default or shorter than 32 characters")
+    return problems

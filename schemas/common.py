@@ -119,6 +119,11 @@ class PageSchema(ma.Schema):
     next_cursor = Cursor(allow_none=True, required=True, metadata={"type": "string", "nullable": True})
 
 
+def validate_not_blank(value: str, **kwargs) -> None:
+    if not value.strip():
+        raise ma.ValidationError("Must not be blank.")
+
+
 @cache
 def known_time_zones() -> frozenset[str]:
     """IANA zone names, from the pinned tzdata package (not the host's zoneinfo

@@ -8,7 +8,7 @@ from marshmallow import fields, validate
 from domain.course import REQUESTABLE_STATUSES, STATUSES
 from domain.regimen import INTENSIVE, PHASE_SIZES, REGIMENS, SETTINGS
 from domain.screening import CONDITIONS
-from schemas.common import StrictBoolean, PageSchema, StrictSchema
+from schemas.common import PageSchema, StrictBoolean, StrictSchema, validate_not_blank
 
 ScreeningSchema = StrictSchema.from_dict(
     {condition: StrictBoolean() for condition in CONDITIONS}, name="ScreeningSchema"
@@ -22,7 +22,7 @@ class CourseCreateSchema(StrictSchema):
     start_date = fields.Date(required=True)
     screening = fields.Nested(ScreeningSchema, load_default=dict)
     concurrent_therapies = fields.List(
-        fields.String(validate=validate.Length(min=1, max=100)),
+        fields.String(validate=[validate.Length(min=1, max=100), validate_not_blank]),
         load_default=list,
         validate=validate.Length(max=20),
         metadata={"example": ["minoxidil"]},

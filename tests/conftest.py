@@ -99,6 +99,8 @@ def app(database_url, tmp_path):
         RATELIMIT_STORAGE_URI = "memory://"
         SECRET_KEY = "test"
 
+    # As `make run` does: the photo folder exists before the app serves.
+    (tmp_path / "photos").mkdir(exist_ok=True)
     app = create_app(TestConfig)
     yield app
     app.extensions["database"].engine.dispose()

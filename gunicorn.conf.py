@@ -1,0 +1,25 @@
+"""gunicorn settings for production: `gunicorn -c gunicorn.conf.py wsgi:app`.
+
+Sync workers (one request each: a slow client ties up only its own worker),
+as many as the CPUs allow, recycled now and then; every value can be
+overridden from the environment.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("BIND", "127.0.0.1:8000")
+worker_class = "sync"
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+# Photo uploads from phones on slow networks take a while.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
+graceful_timeout = 30
+keepalive = 2
+# Recycle workers so a slow leak can never grow without bound.
+max_requests = 5000
+max_requests_jitter = 500
+# The app writes its own JSON request lines; gunicorn's access log would repeat them.
+accesslog = None
+errorlog = "-"
+# Only the local reverse proxy may set X-Forwarded-* (see PROXY_COUNT for the app).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
