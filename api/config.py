@@ -34,6 +34,7 @@ class Config:
     IDEMPOTENCY_TTL_HOURS = 24
     # Flask-Limiter: in-memory for one process, redis://... for several workers.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "scalpcourse")
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
     # Invite codes have 50 bits; this makes guessing one hopeless.

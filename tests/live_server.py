@@ -1,0 +1,92 @@
+"""A real gunicorn serving the app on 127.0.0.1, for tests that need several workers.
+
+Used by the multi-worker tests: they need PostgreSQL (TEST_DATABASE_URL) and
+Redis (TEST_REDIS_URL), which CI provides; without them they are skipped.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+GUNICORN = Path(sys.executable).with_name("gunicorn")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class LiveServer:
+    """Speaks JSON to the server, one new connection per request (so workers take turns)."""
+
+    def __init__(self, port: int, process: subprocess.Popen):
+        self.port, self.process = port, process
+
+    def request(self, method: str, path: str, body=None, headers: dict | None = None,
+                token: str | None = None) -> tuple[int, dict, bytes]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        headers = dict(headers or {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        try:
+            connection.request(method, path, body=data, headers=headers)
+            response = connection.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            connection.close()
+
+    def json(self, method, path, body=None, **kwargs):
+        status, _, raw = self.request(method, path, body, **kwargs)
+        return status, json.loads(raw) if raw else None
+
+
+@contextmanager
+def gunicorn(database_url: str, redis_url: str, photo_dir: Path, workers: int = 3):
+    """Serve the app with `workers` sync workers until the block ends."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "PHOTO_DIR": str(photo_dir),
+           "RATELIMIT_STORAGE_URI": redis_url,
+           "RATELIMIT_KEY_PREFIX": f"test-{secrets.token_hex(4)}",
+           "SECRET_KEY": secrets.token_hex(32), "LOG_LEVEL": "WARNING",
+           "WEB_CONCURRENCY": str(workers), "BIND": f"127.0.0.1:{port}"}
+    photo_dir.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen([str(GUNICORN), "-c", "gunicorn.conf.py", "wsgi:app"],
+                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    server = LiveServer(port, process)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if server.request("GET", "/readyz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("gunicorn did not start: "
+                                   + process.stderr.read().decode(errors="replace")[-2000:])
+            time.sleep(0.2)
+        yield server
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
