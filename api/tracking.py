@@ -199,7 +199,13 @@ def _settle(session: Session, course: Course, zone: ZoneInfo,
             row: TreatmentSession | None) -> SessionRecord | None:
     """Re-derive the course after a change: numbering, warnings, completion."""
     done = session_records(session, course, zone)
-    course.status = course_rules.status_after_sessions(regimen_of(course), course.status, len(done))
+    status = course_rules.status_after_sessions(regimen_of(course), course.status, len(done))
+    if status in course_rules.OPEN_STATUSES and course.status not in course_rules.OPEN_STATUSES:
+        other = records.open_course(session, course.patient_id)
+        if other is not None:
+            raise Conflict(f"This would reopen course {course.id}, but course {other.id} is "
+                           f"{other.status}; end or cancel that one first.")
+    course.status = status
     return next((record for record in done if record.row is row), None)
 
 

@@ -743,3 +743,14 @@ def test_a_refused_request_does_not_burn_its_idempotency_key(patient, db_rows):
     assert refused.status_code == 422
     assert corrected.status_code == 201
     assert len(db_rows(TreatmentSession)) == 1
+
+
+def test_undoing_the_tenth_session_while_another_course_is_open_says_why(patient):
+    course = start_course(patient, days_ago=80)
+    ids = [log_session(patient, course["id"], 75 - 7 * i)["session"]["id"] for i in range(10)]
+    assert patient.get(f"/courses/{course['id']}").get_json()["status"] == "completed"
+    newer = start_course(patient, days_ago=1)
+    response = patient.delete(f"/sessions/{ids[-1]}")
+    assert response.status_code == 409
+    assert f"course {newer['id']}" in response.get_json()["detail"]
+    assert patient.get(f"/courses/{course['id']}").get_json()["status"] == "completed"
