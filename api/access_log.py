@@ -19,6 +19,7 @@ from api.auth import CLINICIAN, PATIENT, current_user, login_required
 from api.blueprint import Blueprint
 from api.database import db
 from api.errors import problem
+from api.paging import id_page
 from api.request_log import request_id
 from schemas.access_log import AccessLogPageSchema
 from schemas.common import PageArgsSchema
@@ -69,21 +70,14 @@ class AccessLogViews(MethodView):
     @blp.response(200, AccessLogPageSchema)
     def get(self, args):
         """Who opened my data and photos, newest first"""
-        query = (
+        page, next_cursor = id_page(
             select(AccessLogEntry, User.display_name)
             .outerjoin(User, User.id == AccessLogEntry.clinician_id)
-            .where(AccessLogEntry.patient_id == current_user().id)
-        )
-        if args.get("cursor"):
-            query = query.where(AccessLogEntry.id < args["cursor"][0])
-        rows = db().execute(query.order_by(AccessLogEntry.id.desc())
-                            .limit(args["limit"] + 1)).all()
-        page = rows[: args["limit"]]
+            .where(AccessLogEntry.patient_id == current_user().id), AccessLogEntry.id, args)
         items = [{"id": entry.id, "at": entry.at, "object_type": entry.object_type,
                   "object_id": entry.object_id, "action": entry.action,
                   "request_id": entry.request_id,
                   "clinician": {"id": entry.clinician_id, "display_name": name}
                   if entry.clinician_id else None}
                  for entry, name in page]
-        more = len(rows) > args["limit"]
-        return {"items": items, "next_cursor": [page[-1][0].id] if more else None}
+        return {"items": items, "next_cursor": next_cursor}

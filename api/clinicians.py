@@ -18,7 +18,7 @@ from api.database import db
 from api.limits import limiter
 from api.shares import code_digest, share_body
 from api.triage import refresh_digest
-from domain.schedule import DUE, OVERDUE, TOO_EARLY
+from domain.schedule import SessionWindow, window_state
 from schemas.clinicians import (
     LinkSchema,
     PatientSummarySchema,
@@ -116,17 +116,10 @@ def _triage_item(row, now: datetime) -> dict:
     next_session = None
     days_overdue = 0
     if digest.next_number is not None:
-        if today < digest.next_earliest:
-            state = TOO_EARLY
-        elif today <= digest.next_latest:
-            state = DUE
-        else:
-            state = OVERDUE
-            days_overdue = (today - digest.next_latest).days
-        next_session = {"number": digest.next_number, "phase": digest.phase,
-                        "earliest": digest.next_earliest, "due": digest.next_due,
-                        "latest": digest.next_latest, "state": state,
-                        "days_overdue": days_overdue}
+        next_session = window_state(SessionWindow(
+            digest.next_number, digest.phase, digest.next_earliest, digest.next_due,
+            digest.next_latest), today)
+        days_overdue = next_session.days_overdue
     expired = digest.device_expired_from is not None and digest.device_expired_from <= now
     device_warnings = list(digest.device_warnings) + (["device_expired"] if expired else [])
     flags = ["consult_doctor"] if digest.consult_doctor else []

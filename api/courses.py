@@ -14,6 +14,7 @@ from api.access_log import note_read
 from api.auth import PATIENT, current_user, login_required
 from api.database import db
 from api.idempotency import idempotent_create
+from api.paging import id_page
 from schemas.common import PageArgsSchema
 from schemas.courses import (
     ClearanceRequestSchema,
@@ -36,15 +37,12 @@ class CourseViews(MethodView):
     @blp.response(200, CoursePageSchema)
     def get(self, args):
         """Courses of the caller (a clinician: of linked patients), newest first"""
-        query = select(Course).where(visible_patient(Course.patient_id))
-        if args.get("cursor"):
-            query = query.where(Course.id < args["cursor"][0])
-        rows = db().scalars(query.order_by(Course.id.desc()).limit(args["limit"] + 1)).all()
-        page = rows[: args["limit"]]
-        for course in page:
+        rows, next_cursor = id_page(
+            select(Course).where(visible_patient(Course.patient_id)), Course.id, args)
+        courses = [course for course, in rows]
+        for course in courses:
             note_read(course.patient_id, "course", course.id)
-        next_cursor = [page[-1].id] if len(rows) > args["limit"] else None
-        return {"items": page, "next_cursor": next_cursor}
+        return {"items": courses, "next_cursor": next_cursor}
 
     @login_required(PATIENT)
     @idempotent_create

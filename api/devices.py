@@ -14,6 +14,7 @@ from api.access import device_or_404
 from api.auth import PATIENT, current_user, login_required
 from api.database import db
 from api.idempotency import idempotent_create
+from api.paging import id_page
 from domain.devices import validate_first_use, validate_needle_length
 from schemas.common import PageArgsSchema
 from schemas.devices import DeviceCreateSchema, DevicePageSchema, DeviceSchema, DeviceUpdateSchema
@@ -48,13 +49,9 @@ class DeviceViews(MethodView):
     @blp.response(200, DevicePageSchema)
     def get(self, args):
         """The caller's devices, newest first, with wear"""
-        query = select(Device).where(Device.patient_id == current_user().id)
-        if args.get("cursor"):
-            query = query.where(Device.id < args["cursor"][0])
-        rows = db().scalars(query.order_by(Device.id.desc()).limit(args["limit"] + 1)).all()
-        page = rows[: args["limit"]]
-        more = len(rows) > args["limit"]
-        return {"items": with_wear(page), "next_cursor": [page[-1].id] if more else None}
+        rows, next_cursor = id_page(
+            select(Device).where(Device.patient_id == current_user().id), Device.id, args)
+        return {"items": with_wear([device for device, in rows]), "next_cursor": next_cursor}
 
     @login_required(PATIENT)
     @idempotent_create

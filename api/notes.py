@@ -11,6 +11,7 @@ from api.auth import CLINICIAN, current_user, login_required
 from api.blueprint import Blueprint
 from api.database import db
 from api.idempotency import idempotent_create
+from api.paging import id_page
 from schemas.common import PageArgsSchema
 from schemas.observations import NoteCreateSchema, NotePageSchema, NoteSchema, NoteUpdateSchema
 from storage.models import Note, User
@@ -56,15 +57,11 @@ class NoteViews(MethodView):
     def get(self, args, course_id):
         """The course's notes, newest first"""
         course = course_or_404(course_id, reading="notes")
-        query = (select(Note, User).join(User, User.id == Note.author_id)
-                 .where(Note.course_id == course.id))
-        if args.get("cursor"):
-            query = query.where(Note.id < args["cursor"][0])
-        rows = db().execute(query.order_by(Note.id.desc()).limit(args["limit"] + 1)).all()
-        page = rows[: args["limit"]]
-        more = len(rows) > args["limit"]
-        return {"items": [note_body(note, author) for note, author in page],
-                "next_cursor": [page[-1][0].id] if more else None}
+        rows, next_cursor = id_page(
+            select(Note, User).join(User, User.id == Note.author_id)
+            .where(Note.course_id == course.id), Note.id, args)
+        return {"items": [note_body(note, author) for note, author in rows],
+                "next_cursor": next_cursor}
 
 
 @blp.route("/notes/<int:note_id>")

@@ -10,6 +10,7 @@ from api.auth import CLINICIAN, current_user, login_required
 from api.blueprint import Blueprint
 from api.database import db
 from api.idempotency import idempotent_create
+from api.paging import id_page
 from domain.outcomes import measurement
 from schemas.common import PageArgsSchema
 from schemas.observations import ObservationCreateSchema, ObservationPageSchema, ObservationSchema
@@ -55,13 +56,8 @@ class ObservationViews(MethodView):
     def get(self, args, course_id):
         """The course's measurements, newest first"""
         course = course_or_404(course_id, reading="observations")
-        query = (select(Observation, User)
-                 .outerjoin(User, User.id == Observation.recorded_by_id)
-                 .where(Observation.course_id == course.id))
-        if args.get("cursor"):
-            query = query.where(Observation.id < args["cursor"][0])
-        rows = db().execute(query.order_by(Observation.id.desc()).limit(args["limit"] + 1)).all()
-        page = rows[: args["limit"]]
-        more = len(rows) > args["limit"]
-        return {"items": [observation_body(row, user) for row, user in page],
-                "next_cursor": [page[-1][0].id] if more else None}
+        rows, next_cursor = id_page(
+            select(Observation, User).outerjoin(User, User.id == Observation.recorded_by_id)
+            .where(Observation.course_id == course.id), Observation.id, args)
+        return {"items": [observation_body(row, user) for row, user in rows],
+                "next_cursor": next_cursor}

@@ -14,6 +14,7 @@ from api.auth import PATIENT, current_user, login_required
 from api.blueprint import Blueprint
 from api.database import db
 from api.idempotency import idempotent_create
+from api.paging import id_page
 from schemas.common import PageArgsSchema
 from schemas.shares import SharePageSchema, ShareSchema
 from storage.models import Share, User, utcnow
@@ -75,15 +76,11 @@ class ShareViews(MethodView):
     @blp.response(200, SharePageSchema)
     def get(self, args):
         """My invite codes and the clinicians they link me to, newest first"""
-        query = (select(Share, User).outerjoin(User, User.id == Share.clinician_id)
-                 .where(Share.patient_id == current_user().id))
-        if args.get("cursor"):
-            query = query.where(Share.id < args["cursor"][0])
-        rows = db().execute(query.order_by(Share.id.desc()).limit(args["limit"] + 1)).all()
-        page = rows[: args["limit"]]
-        more = len(rows) > args["limit"]
-        return {"items": [share_body(share, clinician) for share, clinician in page],
-                "next_cursor": [page[-1][0].id] if more else None}
+        rows, next_cursor = id_page(
+            select(Share, User).outerjoin(User, User.id == Share.clinician_id)
+            .where(Share.patient_id == current_user().id), Share.id, args)
+        return {"items": [share_body(share, clinician) for share, clinician in rows],
+                "next_cursor": next_cursor}
 
 
 @blp.route("/shares/<int:share_id>")

@@ -100,7 +100,11 @@ def next_session(
     upcoming = projected_sessions(regimen, start_date, done_on, count=1)
     if not upcoming:
         return None
-    window = upcoming[0]
+    return window_state(upcoming[0], today)
+
+
+def window_state(window: SessionWindow, today: date) -> NextSession:
+    """A session window with its state on `today`: too early, due, or overdue by how many days."""
     if today < window.earliest:
         state = TOO_EARLY
     elif today <= window.latest:
