@@ -6,7 +6,7 @@ from flask import Flask, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from api import access_log, headers, request_log, triage
+from api import access_log, digests, headers, request_log
 from api.config import Config, production_problems
 from api.database import Database
 from api.errors import ProblemApi, register_error_handlers
@@ -26,7 +26,7 @@ def create_app(config: type | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     database = Database(app)
-    triage.install(database.sessions.session_factory)
+    digests.install(database.sessions.session_factory)
     limiter.init_app(app)
     app.url_map.converters["int"] = DatabaseId
     api = ProblemApi(app)

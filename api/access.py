@@ -12,7 +12,7 @@ patient's access log (`api.access_log`).
 from __future__ import annotations
 
 from flask_smorest import abort
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, bindparam, select
 
 from api.access_log import note_read
 from api.auth import PATIENT, current_user
@@ -45,9 +45,19 @@ def patient_or_404(patient_id: int) -> User:
     return patient
 
 
+# The most frequent lookup (every course route, the status above all): built once.
+_OWN_COURSE = select(Course).where(Course.id == bindparam("course_id"),
+                                   Course.patient_id == bindparam("user_id"))
+_LINKED_COURSE = select(Course).where(
+    Course.id == bindparam("course_id"),
+    Course.patient_id.in_(select(Share.patient_id).where(
+        Share.clinician_id == bindparam("user_id"), Share.revoked_at.is_(None))))
+
+
 def course_or_404(course_id: int, reading: str = "course") -> Course:
-    course = db().scalar(select(Course).where(Course.id == course_id,
-                                              visible_patient(Course.patient_id)))
+    user = current_user()
+    query = _OWN_COURSE if user.role == PATIENT else _LINKED_COURSE
+    course = db().scalar(query, {"course_id": course_id, "user_id": user.id})
     if course is None:
         abort(404, message="No such course.")
     note_read(course.patient_id, reading, course.id)

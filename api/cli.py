@@ -14,7 +14,7 @@ from storage.models import User
 
 db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
 users_cli = AppGroup("users", help="User accounts.")
-triage_cli = AppGroup("triage", help="The clinicians' triage list.")
+digests_cli = AppGroup("digests", help="Course status facts and triage digests.")
 
 
 @db_cli.command("upgrade")
@@ -60,21 +60,26 @@ def create_clinician(email: str, name: str, timezone: str, password: str) -> Non
 
 
 
-@triage_cli.command("refresh")
-def triage_refresh() -> None:
-    """Recompute every patient's triage digest (after an upgrade or a data repair)."""
+@digests_cli.command("refresh")
+def digests_refresh() -> None:
+    """Recompute every course's status facts and every patient's triage digest
+    (after an upgrade, or after records were changed outside the app)."""
+    from api import tracking
     from api.auth import PATIENT
-    from api.triage import refresh_digest
+    from api.digests import refresh_digest
+    from storage.models import Course
 
     session = db()
     patient_ids = session.scalars(select(User.id).where(User.role == PATIENT)).all()
-    with click.progressbar(patient_ids, label="triage digests") as patients:
+    with click.progressbar(patient_ids, label="digests") as patients:
         for done, patient_id in enumerate(patients, start=1):
+            for course in session.scalars(select(Course).where(Course.patient_id == patient_id)):
+                course.status_facts = tracking.collect_facts(session, course)
             refresh_digest(session, patient_id)
             if done % 200 == 0:
                 session.commit()
     session.commit()
-    click.echo(f"{len(patient_ids)} digests refreshed")
+    click.echo(f"{len(patient_ids)} patients refreshed")
 
 
 DEMO_EMAIL = "demo@scalpcourse.example"
@@ -145,5 +150,5 @@ def seed_demo() -> None:
 def register_commands(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(users_cli)
-    app.cli.add_command(triage_cli)
+    app.cli.add_command(digests_cli)
     app.cli.add_command(seed_demo)

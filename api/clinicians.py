@@ -17,7 +17,7 @@ from api.blueprint import Blueprint
 from api.database import db
 from api.limits import limiter
 from api.shares import code_digest, share_body
-from api.triage import refresh_digest
+from api.digests import refresh_digest
 from domain.schedule import SessionWindow, window_state
 from schemas.clinicians import (
     LinkSchema,

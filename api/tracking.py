@@ -236,33 +236,76 @@ def device_wear(session: Session, devices: Sequence[Device], on: date,
     return wear
 
 
-def status_of(session: Session, course: Course, zone: ZoneInfo) -> CourseStatus:
-    """The course status now, in the patient's zone: a fixed handful of queries."""
-    now = datetime.now(zone)
+def collect_facts(session: Session, course: Course) -> dict:
+    """What the course status is computed from, read from the records, ready to store as JSON.
+
+    Only records go in (times in UTC, counts, flags): nothing that depends on
+    the day it is read or on the patient's zone, so a stored copy is as good
+    as a fresh one until the records change (`api.digests` keeps it current).
+    """
     rows = records.course_sessions(session, course.id)
     device = None
     if rows and rows[-1].device_id is not None:
         found = records.devices_by_id(session, course.patient_id, [rows[-1].device_id])
         if found:
-            latest_device = found[rows[-1].device_id]
-            device = (latest_device.id,
-                      device_wear(session, [latest_device], now.date(), zone)[latest_device.id])
+            latest = found[rows[-1].device_id]
+            usage = records.device_usage(session, [latest.id])[latest.id]
+            device = {"id": latest.id, "kind": latest.kind, "uses": usage.uses,
+                      "first_used_on": _iso(latest.first_used_on),
+                      "first_performed_at": _iso(usage.first_performed_at)}
     entry = records.latest_check_in(session, course.id)
+    return {
+        "sessions": [[row.performed_at.isoformat(), row.device_id] for row in rows],
+        "device": device,
+        "consult_doctor": consult_doctor(entry),
+        "last_checked_in": bool(rows) and entry is not None and entry.session_id == rows[-1].id,
+        "photo_areas": [],
+        "observations": [[kind, area, observed_at.isoformat(), number]
+                         for kind, area, observed_at, number
+                         in records.course_measures(session, course.id)],
+    }
+
+
+def _first_use(device: dict, zone: ZoneInfo) -> date | None:
+    """The recorded first use, else the day of the device's first session."""
+    if device["first_used_on"]:
+        return date.fromisoformat(device["first_used_on"])
+    if device["first_performed_at"]:
+        return datetime.fromisoformat(device["first_performed_at"]).astimezone(zone).date()
+    return None
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def status_of(session: Session, course: Course, zone: ZoneInfo) -> CourseStatus:
+    """The course status now, in the patient's zone, computed from the course's stored facts
+    (no query at all), or from the records when none are stored yet."""
+    now = datetime.now(zone)
+    stored = course.status_facts if course.status_facts is not None else collect_facts(session, course)
+    sessions = [(datetime.fromisoformat(at), device_id) for at, device_id in stored["sessions"]]
+    device = None
+    if stored["device"] is not None:
+        kept = stored["device"]
+        device = (kept["id"], wear_status(kept["kind"], kept["uses"], _first_use(kept, zone),
+                                          now.date()))
     check_in_due = None
-    if rows and (entry is None or entry.session_id != rows[-1].id):
-        check_in_due = rows[-1].performed_at.astimezone(zone) + CHECK_IN_AFTER
+    if sessions and not stored["last_checked_in"]:
+        check_in_due = sessions[-1][0].astimezone(zone) + CHECK_IN_AFTER
     facts = CourseFacts(
         course_id=course.id,
         regimen=regimen_of(course),
         status=course.status,
         start_date=course.start_date,
         hold_reasons=tuple(course.hold_reasons),
-        sessions=tuple(DoneSession(number, row.performed_at, row.device_id)
-                       for number, row in enumerate(rows, start=1)),
+        sessions=tuple(DoneSession(number, at, device_id)
+                       for number, (at, device_id) in enumerate(sessions, start=1)),
         device=device,
-        consult_doctor=consult_doctor(entry),
+        consult_doctor=stored["consult_doctor"],
         check_in_due=check_in_due,
-        photo_areas=(),
-        observations=tuple(records.course_measures(session, course.id)),
+        photo_areas=tuple(stored["photo_areas"]),
+        observations=tuple((kind, area, datetime.fromisoformat(at), number)
+                           for kind, area, at, number in stored["observations"]),
     )
     return course_status(facts, now)

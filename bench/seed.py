@@ -10,8 +10,11 @@ token, returned so the load generator can authenticate as each of them.
 
 from __future__ import annotations
 
+import os
 import random
 import secrets
+import subprocess
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -32,6 +35,8 @@ from domain.sessions import CHECK_IN_AFTER
 from storage import migrate
 from storage.db import make_engine
 from storage.models import AuthToken, CheckIn, Course, Device, TreatmentSession, User
+
+ROOT = Path(__file__).resolve().parent.parent
 
 TIME_ZONES = (
     "Europe/Berlin", "Europe/London", "Europe/Madrid", "America/New_York",
@@ -101,6 +106,11 @@ def seed_database(path: Path, patients: int) -> list[SeededCourse]:
                 print(f"  {len(table):>6,} {model.__tablename__}", flush=True)
     finally:
         engine.dispose()
+    # Bulk inserts bypass the app, so its digests are built the operator's way.
+    subprocess.run([str(Path(sys.executable).with_name("flask")), "--app", "wsgi",
+                    "digests", "refresh"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+                   env={**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"})
+    print("  digests refreshed", flush=True)
     counts = Counter(row["course_id"] for row in rows.sessions).values()
     print(f"  sessions per course: min {min(counts)}, mean {sum(counts) / len(counts):.1f}, "
           f"max {max(counts)}; seeded in {perf_counter() - started:.1f} s", flush=True)

@@ -46,20 +46,23 @@ def test_seed_demo_twice_says_so_and_changes_nothing(runner):
     assert "exists already" in again.output
 
 
-def test_triage_refresh_rebuilds_every_digest(app, runner, patient, db_rows):
-    from sqlalchemy import delete
+def test_digests_refresh_rebuilds_every_digest(app, runner, patient, db_rows):
+    from sqlalchemy import delete, update
 
-    from storage.models import TriageDigest
+    from storage.models import Course, TriageDigest
 
     patient.post("/courses", json={"regimen": "standard", "setting": "home",
                                    "start_date": "2026-11-20", "screening": {"diabetes": True}})
     with app.app_context():
         session = app.extensions["database"].sessions()
         session.execute(delete(TriageDigest))
+        session.execute(update(Course).values(status_facts=None))
         session.commit()
     assert db_rows(TriageDigest) == []
-    result = runner.invoke(args=["triage", "refresh"])
+    result = runner.invoke(args=["digests", "refresh"])
     assert result.exit_code == 0, result.output
-    assert "1 digests refreshed" in result.output
+    assert "1 patients refreshed" in result.output
     (digest,) = db_rows(TriageDigest)
     assert (digest.course_status, digest.hold_reasons) == ("on_hold", ["diabetes"])
+    (course,) = db_rows(Course)
+    assert course.status_facts["sessions"] == []

@@ -1,4 +1,4 @@
-"""Clinicians: shares, observations, notes, the access log and the triage digests.
+"""Clinicians: shares, observations, notes, the access log, triage digests and status facts.
 
 Revision ID: 0003
 Revises: 0002
@@ -17,6 +17,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('courses', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('status_facts', sa.JSON(), nullable=True))
+
     op.create_table('access_log',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('patient_id', sa.Integer(), nullable=False),
@@ -121,6 +124,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('courses', schema=None) as batch_op:
+        batch_op.drop_column('status_facts')
+
     with op.batch_alter_table('triage_digests', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_triage_digests_overdue_from'))
 

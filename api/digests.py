@@ -1,10 +1,12 @@
-"""Keeps each patient's triage digest current, in the transaction that changes their records.
+"""Digests of a patient's records, kept current in the transaction that changes the records.
 
-A session hook notes whose records a flush touched (courses, sessions,
-check-ins, devices, measurements, photos) and, right before the commit,
-recomputes those patients' digests from the same course status the app
-serves. No route has to remember to do it, and the triage list never
-recomputes a status per patient on a read.
+Two are kept: each course's *status facts* (the records its status is
+computed from, so reading a status costs no query beyond the course row) and
+each patient's *triage digest* (what the clinicians' list sorts on). A
+session hook notes whose records a flush touched (courses, sessions,
+check-ins, devices, measurements, photos, the patient's own time zone) and,
+right before the commit, recomputes both for those patients. No route has to
+remember to do it, and no read recomputes them.
 """
 
 from __future__ import annotations
@@ -33,13 +35,13 @@ from storage.models import (
     utcnow,
 )
 
-_TOUCHED = "triage_touched"
-# What the digest is computed from, besides sessions and check-ins.
+_TOUCHED = "digests_touched"
+# What the digests are computed from, besides sessions and check-ins.
 PATIENT_RECORDS = (Course, Device, Observation, Photo)
 
 
 def install(factory: sessionmaker) -> None:
-    """Hook the digest refresh into every session the factory makes."""
+    """Hook the digests' refresh into every session the factory makes."""
     event.listen(factory, "after_flush", _note_touched)
     event.listen(factory, "before_commit", _refresh_touched)
 
@@ -54,6 +56,8 @@ def _note_touched(session: Session, _context) -> None:
             touched["sessions"].add(row.session_id)
         elif isinstance(row, PATIENT_RECORDS):
             touched["patients"].add(row.patient_id)
+        elif isinstance(row, User) and row.role == PATIENT:
+            touched["patients"].add(row.id)
 
 
 def _refresh_touched(session: Session) -> None:
@@ -70,6 +74,9 @@ def _refresh_touched(session: Session) -> None:
     if touched["courses"]:
         patients |= set(session.scalars(
             select(Course.patient_id).where(Course.id.in_(touched["courses"]))))
+    if patients:
+        for course in session.scalars(select(Course).where(Course.patient_id.in_(patients))):
+            course.status_facts = tracking.collect_facts(session, course)
     for patient_id in sorted(patients):
         refresh_digest(session, patient_id)
     session.flush()
