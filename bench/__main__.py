@@ -12,10 +12,11 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench import BenchError, status, wrk
+from bench import BenchError, status, triage, wrk
 
 BENCHMARKS: dict[str, Callable[[int], bool]] = {
     "status": status.run,
+    "triage": triage.run,
 }
 DEFAULT_DURATION_S = 10
 

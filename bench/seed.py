@@ -22,7 +22,7 @@ from pathlib import Path
 from time import perf_counter
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from api.auth import hash_password, token_digest
@@ -34,7 +34,7 @@ from domain.screening import CONDITIONS
 from domain.sessions import CHECK_IN_AFTER
 from storage import migrate
 from storage.db import make_engine
-from storage.models import AuthToken, CheckIn, Course, Device, TreatmentSession, User
+from storage.models import AuthToken, CheckIn, Course, Device, Share, TreatmentSession, User
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -243,3 +243,29 @@ def _check_ins(rows: _Rows, rng: random.Random, done: list[dict], now: datetime)
             "redness_persists": redness, "swelling_persists": redness and rng.random() < 0.5,
             "infection_signs": False, "note": None, "created_at": created_at,
         })
+
+
+def link_clinician(path: Path) -> str:
+    """Add a clinician whom every seeded patient shares with; return the clinician's token."""
+    engine = make_engine(f"sqlite:///{path}")
+    now = datetime.now(ZoneInfo("UTC"))
+    token = secrets.token_urlsafe(32)
+    try:
+        with Session(engine) as session, session.begin():
+            patient_ids = session.scalars(select(User.id).where(User.role == "patient")).all()
+            clinician_id = max(patient_ids) + 1
+            session.execute(insert(User), [{
+                "id": clinician_id, "email": "clinician@bench.example.org",
+                "password_hash": hash_password("bench password"), "display_name": "Dr. Bench",
+                "timezone": "Europe/Berlin", "role": "clinician", "created_at": now}])
+            session.execute(insert(AuthToken), [{
+                "user_id": clinician_id, "token_hash": token_digest(token), "created_at": now,
+                "expires_at": now + TOKEN_TTL}])
+            session.execute(insert(Share), [{
+                "patient_id": patient_id, "code_hash": token_digest(f"bench-{patient_id}"),
+                "created_at": now, "expires_at": now + timedelta(hours=72),
+                "clinician_id": clinician_id, "linked_at": now} for patient_id in patient_ids])
+    finally:
+        engine.dispose()
+    print(f"  linked {len(patient_ids):,} patients to one clinician", flush=True)
+    return token
