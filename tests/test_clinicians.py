@@ -388,3 +388,18 @@ def test_a_read_that_cannot_be_logged_fails_with_503(app, patient, clinician, li
 def test_nothing_in_the_access_log_can_be_changed(patient):
     for method in ("POST", "PATCH", "PUT", "DELETE"):
         assert patient.request(method, "/me/access-log").status_code == 405
+
+
+def test_the_triage_page_matches_its_served_schema(population, clinician, client):
+    from openapi_schema_validator import OAS30Validator, oas30_format_checker
+
+    document = client.get("/api/v1/openapi.json").get_json()
+    response = document["paths"]["/api/v1/clinician/patients"]["get"]["responses"]["200"]
+    schema = {**response["content"]["application/json"]["schema"],
+              "components": document["components"]}
+    page = clinician.get("/clinician/patients?limit=3").get_json()
+    assert page["next_cursor"]
+    OAS30Validator(schema, format_checker=oas30_format_checker).validate(page)
+    assert page["items"][0]["next_session"]["due"].count("-") == 2
+    item_fields = set(document["components"]["schemas"]["TriageItem"]["properties"])
+    assert all(set(item) == item_fields for item in page["items"])
