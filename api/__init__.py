@@ -66,7 +66,7 @@ class DatabaseId(IntegerConverter):
 def _blueprints():
     """The resources, in the order the OpenAPI document lists them."""
     from api import accounts, clinicians, courses, devices, health, notes, observations, sessions
-    from api import shares
+    from api import photos, shares, uploads
 
-    return (accounts.blp, courses.blp, sessions.blp, devices.blp, shares.blp, clinicians.blp,
-            observations.blp, notes.blp, access_log.blp, health.blp)
+    return (accounts.blp, courses.blp, sessions.blp, devices.blp, photos.blp, uploads.blp,
+            shares.blp, clinicians.blp, observations.blp, notes.blp, access_log.blp, health.blp)

@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, Select, bindparam, select
 from api.access_log import note_read
 from api.auth import PATIENT, current_user
 from api.database import db
-from storage.models import Course, Device, Share, TreatmentSession, User
+from storage.models import Course, Device, Photo, Share, TreatmentSession, Upload, User, utcnow
 
 
 def linked_patient_ids(clinician_id: int) -> Select:
@@ -82,6 +82,25 @@ def device_or_404(device_id: int) -> Device:
     if device is None:
         abort(404, message="No such device.")
     return device
+
+
+def photo_or_404(photo_id: int) -> Photo:
+    photo = db().scalar(select(Photo).where(Photo.id == photo_id,
+                                            visible_patient(Photo.patient_id)))
+    if photo is None:
+        abort(404, message="No such photo.")
+    note_read(photo.patient_id, "photo", photo.id)
+    return photo
+
+
+def upload_or_404(upload_id: int) -> Upload:
+    """The caller's own upload, while it has not expired."""
+    upload = db().scalar(select(Upload).where(Upload.id == upload_id,
+                                              Upload.patient_id == current_user().id,
+                                              Upload.expires_at > utcnow()))
+    if upload is None:
+        abort(404, message="No such upload (or it expired).")
+    return upload
 
 
 def patient_of(course: Course) -> User:

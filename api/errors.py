@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from domain.errors import Conflict, DomainError, NotAllowed, RuleViolation
+from storage.images import UnreadableImage, UnsupportedImage
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
@@ -55,7 +56,8 @@ def flatten_errors(messages, prefix: str = "") -> dict[str, list[str]]:
     flat: dict[str, list[str]] = {}
     if isinstance(messages, dict):
         for key, value in messages.items():
-            if not prefix and key in ("json", "query", "form", "headers", "files", "view_args"):
+            if not prefix and key in ("json", "query", "form", "headers", "files", "view_args",
+                                      "multipart"):
                 flat.update(flatten_errors(value, ""))
             else:
                 flat.update(flatten_errors(value, f"{prefix}.{key}" if prefix else str(key)))
@@ -121,6 +123,14 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
         return problem(422, error.detail)
+
+    @app.errorhandler(UnsupportedImage)
+    def unsupported_image(error: UnsupportedImage):
+        return problem(415, str(error))
+
+    @app.errorhandler(UnreadableImage)
+    def unreadable_image(error: UnreadableImage):
+        return problem(422, str(error), {"file": [str(error)]})
 
     @app.errorhandler(IntegrityError)
     def integrity_error(error: IntegrityError):

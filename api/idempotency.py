@@ -90,6 +90,8 @@ def _validate_key(key: str) -> None:
 
 def _fingerprint() -> str:
     """What makes two requests 'the same': method, path and body (JSON canonicalised)."""
+    if request.mimetype == "multipart/form-data":
+        return _multipart_fingerprint()
     body = request.get_data(cache=True)
     try:
         body = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
@@ -97,6 +99,19 @@ def _fingerprint() -> str:
         pass
     digest = hashlib.sha256(f"{request.method} {request.full_path}\n".encode())
     digest.update(body)
+    return digest.hexdigest()
+
+
+def _multipart_fingerprint() -> str:
+    """A multipart body by its fields and the SHA-256 of each file's bytes: a retry
+    has another boundary (and maybe another file name), yet it is the same request."""
+    files = []
+    for name, upload in request.files.items(multi=True):
+        files.append((name, hashlib.sha256(upload.stream.read()).hexdigest()))
+        upload.stream.seek(0)
+    fields = sorted(request.form.items(multi=True))
+    digest = hashlib.sha256(f"{request.method} {request.full_path}\n".encode())
+    digest.update(json.dumps([fields, sorted(files)]).encode())
     return digest.hexdigest()
 
 

@@ -20,6 +20,7 @@ from domain import course as course_rules
 from domain import screening
 from domain.devices import WearStatus, validate_needle_length, wear_status
 from domain.errors import Conflict, RuleViolation
+from domain.photos import current_milestone
 from domain.regimen import DEFAULT_PHASE_SIZE, INTENSIVE, Regimen
 from domain.schedule import (
     SessionWindow,
@@ -30,7 +31,7 @@ from domain.schedule import (
 )
 from domain.sessions import CHECK_IN_AFTER, SessionFacts, needs_doctor, session_warnings
 from domain.status import CourseFacts, CourseStatus, DoneSession, course_status
-from storage import records
+from storage import photo_records, records
 from storage.models import CheckIn, Course, Device, TreatmentSession, User, utcnow
 
 # A phone clock a little ahead of the server's is not a session "in the future".
@@ -236,6 +237,18 @@ def device_wear(session: Session, devices: Sequence[Device], on: date,
     return wear
 
 
+def milestone_photo_areas(session: Session, course: Course,
+                          rows: Sequence[TreatmentSession]) -> set[str]:
+    """The areas photographed for the course's current milestone (DOMAIN.md section 6):
+    the baseline is what was taken before session 1 (everything, before any session);
+    the milestone after session N is what was taken from session N on."""
+    after = current_milestone(regimen_of(course), len(rows)).after_session
+    if after == 0:
+        return photo_records.areas_photographed(
+            session, course.id, None, rows[0].performed_at if rows else None)
+    return photo_records.areas_photographed(session, course.id, rows[after - 1].performed_at, None)
+
+
 def collect_facts(session: Session, course: Course) -> dict:
     """What the course status is computed from, read from the records, ready to store as JSON.
 
@@ -259,7 +272,7 @@ def collect_facts(session: Session, course: Course) -> dict:
         "device": device,
         "consult_doctor": consult_doctor(entry),
         "last_checked_in": bool(rows) and entry is not None and entry.session_id == rows[-1].id,
-        "photo_areas": [],
+        "photo_areas": sorted(milestone_photo_areas(session, course, rows)),
         "observations": [[kind, area, observed_at.isoformat(), number]
                          for kind, area, observed_at, number
                          in records.course_measures(session, course.id)],

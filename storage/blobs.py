@@ -78,6 +78,8 @@ class BlobStore(Protocol):
 
     def files(self) -> Iterator[StoredFile]: ...
 
+    def stat(self, relative_path: str) -> StoredFile | None: ...
+
     def delete_file(self, relative_path: str) -> None: ...
 
     def create_part(self, name: str) -> None: ...
@@ -139,35 +141,36 @@ class LocalBlobStore:
             _fsync_directory(path.parent)
 
     def files(self) -> Iterator[StoredFile]:
-        """Every file under the root, each classified by where it is and its name."""
+        """Every file under the root, each told apart by where it is and its name."""
         if not self.root.is_dir():
             return
         for folder, _, names in os.walk(self.root):
             for name in names:
-                path = Path(folder, name)
-                relative = path.relative_to(self.root).as_posix()
-                try:
-                    modified_at = path.stat().st_mtime
-                except FileNotFoundError:
-                    continue
-                key = relative if KEY.match(relative) else None
-                part = None
-                stem = name.removesuffix(".part")
-                if relative == f"{PARTS_DIR}/{name}" and name.endswith(".part") and PART_NAME.match(stem):
-                    part = stem
-                yield StoredFile(relative, modified_at, key, part)
+                found = self.stat(Path(folder, name).relative_to(self.root).as_posix())
+                if found is not None:
+                    yield found
+
+    def stat(self, relative_path: str) -> StoredFile | None:
+        """The file at this path under the root, or None if there is none (any more)."""
+        try:
+            modified_at = self._inside(relative_path).stat().st_mtime
+        except FileNotFoundError:
+            return None
+        name = relative_path.rsplit("/", 1)[-1]
+        stem = name.removesuffix(".part")
+        is_part = relative_path == f"{PARTS_DIR}/{name}" and name != stem and PART_NAME.match(stem)
+        return StoredFile(relative_path, modified_at,
+                          key=relative_path if KEY.match(relative_path) else None,
+                          part=stem if is_part else None)
 
     def delete_file(self, relative_path: str) -> None:
+        self._inside(relative_path).unlink(missing_ok=True)
+
+    def _inside(self, relative_path: str) -> Path:
         path = (self.root / relative_path).resolve()
         if self.root.resolve() not in path.parents:
             raise ValueError(f"outside the store: {relative_path!r}")
-        path.unlink(missing_ok=True)
-
-    def modified_at(self, relative_path: str) -> float | None:
-        try:
-            return (self.root / relative_path).stat().st_mtime
-        except FileNotFoundError:
-            return None
+        return path
 
     def _part_path(self, name: str) -> Path:
         if not PART_NAME.match(name):

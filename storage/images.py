@@ -39,6 +39,7 @@ import re
 import struct
 import warnings
 import zlib
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -204,8 +205,11 @@ def _open(data: bytes, media_type: str) -> Image.Image:
         raise UnreadableImage("The image is corrupt or truncated.") from None
 
 
-def develop(source: Source) -> Developed:
-    """Decode every byte, then make the upright preview and thumbnail and rate the preview."""
+def develop(source: Source, helper: Executor | None = None) -> Developed:
+    """Decode every byte, then make the upright preview and thumbnail and rate the preview.
+
+    With a `helper` thread, the preview is rated there while this thread encodes.
+    """
     image = source.image
     preview_size = _fit(image.size, PREVIEW_LONG_SIDE)
     if source.media_type == JPEG:
@@ -222,13 +226,14 @@ def develop(source: Source) -> Developed:
     preview = _displayable(image).resize(preview_size, Image.Resampling.BOX, reducing_gap=1.0)
     if source.orientation != 1:
         preview = preview.transpose(_UPRIGHT[source.orientation])
+    rating = helper.submit(quality_warnings, preview) if helper is not None else None
     thumbnail = preview.resize(_fit(preview.size, THUMBNAIL_LONG_SIDE), Image.Resampling.BOX,
                                reducing_gap=1.0)
     icc = _display_icc(image)
     return Developed(
         preview=Rendition(_jpeg(preview, DERIVATIVE_QUALITY, icc), JPEG),
         thumbnail=Rendition(_jpeg(thumbnail, DERIVATIVE_QUALITY, icc), JPEG),
-        quality_warnings=quality_warnings(preview),
+        quality_warnings=rating.result() if rating is not None else quality_warnings(preview),
         transcoded=transcoded,
     )
 
@@ -247,6 +252,8 @@ def quality_warnings(preview: Image.Image) -> tuple[str, ...]:
         found.append(TOO_DARK)
     if sum(histogram[BLOWN_OUT_LUMA:]) / pixels >= OVEREXPOSED_SHARE:
         found.append(OVEREXPOSED)
+    if min(luma.size) < 3:
+        return tuple(found)  # too few pixels to tell sharp from blurred
     # Pillow leaves the outermost pixels unfiltered: they are not edges.
     edges = luma.filter(_LAPLACIAN).crop((1, 1, luma.width - 1, luma.height - 1)).histogram()
     mean = _mean(edges)

@@ -2,7 +2,7 @@
 
 While this thread decodes the image and makes the preview and thumbnail, a
 second one rewrites the original's container, hashes it and writes it to a
-temp file (fsync included). Nothing is published until the decode has proven
+temp file (fsync included), then rates the preview. Nothing is published until the decode has proven
 the image whole: a refused upload leaves the store exactly as it was.
 
 The API, the benchmark and the CLI all call `ingest`.
@@ -39,7 +39,7 @@ def ingest(store: BlobStore, data: bytes) -> IngestedPhoto:
     source = images.read(data)
     with Batch(store) as batch, ThreadPoolExecutor(max_workers=1) as writer:
         pending = writer.submit(_strip_and_stage, batch, source)
-        developed = images.develop(source)
+        developed = images.develop(source, helper=writer)
         staged_preview = writer.submit(_stage, batch, developed.preview)
         thumbnail_key = _stage(batch, developed.thumbnail)
         original, original_key = pending.result()

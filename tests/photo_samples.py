@@ -94,6 +94,11 @@ def _with(exif: Image.Exif | None) -> dict:
     return {"exif": exif.tobytes()} if exif else {}
 
 
+def jpeg_file(picture: Image.Image | None = None, **options) -> io.BytesIO:
+    """A JPEG as a file object, for a multipart upload with the test client."""
+    return io.BytesIO(jpeg(picture, **options))
+
+
 def oriented_jpeg(orientation: int, size=(96, 64)) -> bytes:
     """A JPEG whose stored pixels are turned so that EXIF `orientation` makes them upright."""
     picture = upright_marker(size)

@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests import photo_samples
+
 SECRET = "owner-only-7f3a"
 
 # Routes anyone may call, with no token.
@@ -85,6 +87,22 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/courses/<int:course_id>/notes"): Case(403, 201, 403, 404, body={"text": "n"}),
     ("PATCH", "/api/v1/notes/<int:note_id>"): Case(403, 200, 403, 404, body={"text": "edited"}),
     ("DELETE", "/api/v1/notes/<int:note_id>"): Case(403, 204, 403, 404),
+    ("GET", "/api/v1/photos"): Case(200, 200, 200, 200),
+    # A JSON body is not a photo (multipart only): 415 for whoever may upload.
+    ("POST", "/api/v1/photos"): Case(415, 403, 415, 403, body={"area": "vertex"}),
+    ("POST", "/api/v1/photos/check"): Case(200, 403, 200, 403, body={"sha256": ["0" * 64]}),
+    ("GET", "/api/v1/photos/timeline"): Case(200, 200, 200, 200),
+    ("GET", "/api/v1/photos/<int:photo_id>"): Case(200, 200, secret_in_owner_view=True),
+    ("PATCH", "/api/v1/photos/<int:photo_id>"): Case(200, 403, 404, 403, body={"area": "vertex"}),
+    ("DELETE", "/api/v1/photos/<int:photo_id>"): Case(204, 403, 404, 403),
+    ("GET", "/api/v1/photos/<int:photo_id>/original"): Case(200, 200),
+    ("GET", "/api/v1/photos/<int:photo_id>/preview"): Case(200, 200),
+    ("GET", "/api/v1/photos/<int:photo_id>/thumbnail"): Case(200, 200),
+    # No `?area=` here: the query is refused before the course is looked up (see test_photos).
+    ("GET", "/api/v1/courses/<int:course_id>/compare"): Case(422, 422, 422, 422),
+    ("POST", "/api/v1/uploads"): Case(201, 403, 201, 403, body={"length": 100, "area": "vertex"}),
+    # No Tus-Resumable header here: 400 once the upload is found (see test_uploads).
+    ("PATCH", "/api/v1/uploads/<int:upload_id>"): Case(400, 403, 404, 403),
 }
 
 # Routes for the caller's own things, where a foreign caller's 2xx is about themselves.
@@ -126,8 +144,13 @@ def world(register, make_clinician, link):
     linked_share = next(s for s in shares if s["clinician"]["display_name"] == "linked")
     note = linked.post(f"/courses/{course['id']}/notes", json={"text": SECRET}).get_json()
     owner.post(f"/courses/{course['id']}/observations", json={"kind": "shedding_count", "value": 70})
+    photo = owner.post("/photos", data={"file": (photo_samples.jpeg_file(), "p.jpg"),
+                                        "area": "frontal", "note": SECRET}).get_json()
+    upload = owner.post("/uploads", json={"length": 1000, "area": "frontal",
+                                          "note": SECRET}).get_json()
     ids = {"course_id": course["id"], "session_id": session["id"], "device_id": device["id"],
-           "share_id": linked_share["id"], "note_id": note["id"], "patient_id": owner.user["id"]}
+           "share_id": linked_share["id"], "note_id": note["id"], "patient_id": owner.user["id"],
+           "photo_id": photo["id"], "upload_id": upload["id"]}
     callers = {"owner": owner, "linked": linked, "other_patient": register(name="Other"),
                "unlinked": unlinked, "revoked": revoked}
     return ids, callers

@@ -231,6 +231,14 @@ def test_a_photo_smaller_than_the_preview_is_not_enlarged(store):
     assert read_back(store, photo.thumbnail_key).size == (200, 150)
 
 
+@pytest.mark.parametrize("size", [(1, 1), (1, 300), (2, 2), (3000, 1)])
+def test_a_photo_of_a_pixel_or_a_line_still_goes_through(store, size):
+    for upload in (samples.png(Image.new("RGB", size, "gray")),
+                   samples.jpeg(Image.new("RGB", size, "gray"))):
+        photo = intake.ingest(store, upload)
+        assert (photo.width, photo.height) == size
+
+
 # -- quality hints ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("picture", "expected"), [
@@ -316,7 +324,7 @@ def test_refused_uploads_leave_no_file_behind(store, make, refusal):
 
 
 def test_a_failure_after_the_original_was_written_leaves_no_temp_file(store, monkeypatch):
-    def broken(source):
+    def broken(source, helper=None):
         deadline = time.monotonic() + 5
         while not list(store.root.glob("tmp/*")) and time.monotonic() < deadline:
             time.sleep(0.005)

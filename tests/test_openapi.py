@@ -36,6 +36,8 @@ def api_schema(app, patient):
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
+# Chunks of a resumable upload (PATCH /uploads/{id}) are raw bytes, as application/octet-stream.
+schemathesis.serializer.alias("application/offset+octet-stream", "application/octet-stream")
 
 
 @schema.parametrize()
