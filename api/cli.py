@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from api.auth import CLINICIAN, hash_password
 from api.database import db
+from api.storage_commands import storage_cli
 from storage import migrate
 from storage.models import User
 
@@ -151,4 +152,5 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(digests_cli)
+    app.cli.add_command(storage_cli)
     app.cli.add_command(seed_demo)
