@@ -12,11 +12,12 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench import BenchError, status, triage, wrk
+from bench import BenchError, ingest, status, triage, wrk
 
 BENCHMARKS: dict[str, Callable[[int], bool]] = {
     "status": status.run,
     "triage": triage.run,
+    "ingest": ingest.run,
 }
 DEFAULT_DURATION_S = 10
 

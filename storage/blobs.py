@@ -22,6 +22,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -214,12 +215,17 @@ class Batch:
         self.staged.append(staged)
         return staged.key
 
-    def publish(self) -> list[str]:
-        keys = []
-        while self.staged:
-            keys.append(self.store.publish(self.staged[0]))
-            self.staged.pop(0)
-        return keys
+    def publish(self, helpers: Executor | None = None) -> list[str]:
+        """Publish every staged blob (with `helpers`, side by side); returns their keys."""
+        staged, self.staged = self.staged, []
+        try:
+            if helpers is None:
+                return [self.store.publish(blob) for blob in staged]
+            return list(helpers.map(self.store.publish, staged))
+        except BaseException:
+            for blob in staged:
+                self.store.discard(blob)
+            raise
 
     def __enter__(self) -> Batch:
         return self

@@ -43,10 +43,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-import pillow_heif
 from PIL import ExifTags, Image, ImageDraw, ImageFilter, ImageFont, UnidentifiedImageError
-
-pillow_heif.register_heif_opener()
 
 # The largest camera we support: 100 MP (a 12-50 MP phone fits with room).
 DEFAULT_MAX_PIXELS = 100_000_000
@@ -140,6 +137,13 @@ def set_pixel_limit(max_pixels: int) -> None:
 set_pixel_limit(DEFAULT_MAX_PIXELS)
 
 
+def register_heif() -> None:
+    """Teach Pillow HEIF, the first time one comes (libheif costs 10 MB of memory)."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+
+
 def media_type_of(head: bytes) -> str | None:
     """The accepted format these first bytes announce, or None."""
     if head.startswith(b"\xff\xd8\xff"):
@@ -191,6 +195,8 @@ def strip(source: Source) -> Rendition | None:
 
 def _open(data: bytes, media_type: str) -> Image.Image:
     """Parse the header only; refuse an image over the pixel limit before decoding it."""
+    if media_type == HEIF:
+        register_heif()
     try:
         # Pillow warns above MAX_IMAGE_PIXELS (and refuses above twice that):
         # here the warning is already a refusal. (catch_warnings is per
@@ -221,14 +227,11 @@ def develop(source: Source, helper: Executor | None = None) -> Developed:
     except (OSError, SyntaxError, ValueError, struct.error, EOFError, MemoryError):
         raise UnreadableImage("The image is corrupt or truncated.") from None
     transcoded = _transcode(image) if source.media_type == HEIF else None
-    # Area averaging (BOX), with whole-factor reductions first: the preview
-    # comes from at most a 2x larger decode, the thumbnail is the preview / 4.
-    preview = _displayable(image).resize(preview_size, Image.Resampling.BOX, reducing_gap=1.0)
+    preview = _shrink(_displayable(image), preview_size, helper)
     if source.orientation != 1:
         preview = preview.transpose(_UPRIGHT[source.orientation])
     rating = helper.submit(quality_warnings, preview) if helper is not None else None
-    thumbnail = preview.resize(_fit(preview.size, THUMBNAIL_LONG_SIDE), Image.Resampling.BOX,
-                               reducing_gap=1.0)
+    thumbnail = _shrink(preview, _fit(preview.size, THUMBNAIL_LONG_SIDE), None)
     icc = _display_icc(image)
     return Developed(
         preview=Rendition(_jpeg(preview, DERIVATIVE_QUALITY, icc), JPEG),
@@ -236,6 +239,27 @@ def develop(source: Source, helper: Executor | None = None) -> Developed:
         quality_warnings=rating.result() if rating is not None else quality_warnings(preview),
         transcoded=transcoded,
     )
+
+
+def _shrink(picture: Image.Image, size: tuple[int, int], helper: Executor | None) -> Image.Image:
+    """`picture` at `size` by area averaging (BOX), whole-factor reductions first.
+
+    With a helper thread, it makes the top half while this thread makes the
+    bottom one (Pillow lets go of the GIL while resampling).
+    """
+    if helper is None or size[1] < 2 or size == picture.size:
+        return picture.resize(size, Image.Resampling.BOX, reducing_gap=1.0)
+    width, height = size
+    middle = height // 2
+    split = picture.height * middle / height
+    top = helper.submit(picture.resize, (width, middle), Image.Resampling.BOX,
+                        (0, 0, picture.width, split), 1.0)
+    bottom = picture.resize((width, height - middle), Image.Resampling.BOX,
+                            (0, split, picture.width, picture.height), 1.0)
+    whole = Image.new(picture.mode, size)
+    whole.paste(top.result(), (0, 0))
+    whole.paste(bottom, (0, middle))
+    return whole
 
 
 def quality_warnings(preview: Image.Image) -> tuple[str, ...]:

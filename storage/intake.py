@@ -1,9 +1,11 @@
 """Ingest one uploaded photo: the image pipeline and the blob store, overlapped.
 
 While this thread decodes the image and makes the preview and thumbnail, a
-second one rewrites the original's container, hashes it and writes it to a
-temp file (fsync included), then rates the preview. Nothing is published until the decode has proven
-the image whole: a refused upload leaves the store exactly as it was.
+helper rewrites the original's container, hashes it and writes it to a temp
+file (fsync included); helpers also shrink half of the preview and rate it,
+and the files are written and published side by side, so their fsyncs
+overlap. Nothing is published until the decode has proven the image whole: a
+refused upload leaves the store exactly as it was.
 
 The API, the benchmark and the CLI all call `ingest`.
 """
@@ -37,17 +39,17 @@ class IngestedPhoto:
 def ingest(store: BlobStore, data: bytes) -> IngestedPhoto:
     """Validate, orient, strip, derive, hash and durably write an upload; raise if refused."""
     source = images.read(data)
-    with Batch(store) as batch, ThreadPoolExecutor(max_workers=1) as writer:
-        pending = writer.submit(_strip_and_stage, batch, source)
-        developed = images.develop(source, helper=writer)
-        staged_preview = writer.submit(_stage, batch, developed.preview)
+    with Batch(store) as batch, ThreadPoolExecutor(max_workers=2) as helpers:
+        pending = helpers.submit(_strip_and_stage, batch, source)
+        developed = images.develop(source, helper=helpers)
+        staged_preview = helpers.submit(_stage, batch, developed.preview)
         thumbnail_key = _stage(batch, developed.thumbnail)
         original, original_key = pending.result()
         if original is None:
             original = developed.transcoded
             original_key = _stage(batch, original)
         preview_key = staged_preview.result()
-        batch.publish()
+        batch.publish(helpers)
     return IngestedPhoto(
         original_key=original_key,
         preview_key=preview_key,

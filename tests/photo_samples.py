@@ -14,7 +14,9 @@ import zlib
 
 from PIL import Image, ImageDraw, ImageFilter
 
-from storage import images  # noqa: F401  (registers the HEIF codec with Pillow)
+from storage import images
+
+images.register_heif()  # to write HEIC samples
 
 GPS_IFD, EXIF_IFD = 0x8825, 0x8769
 MAKE, MODEL, ORIENTATION = 0x010F, 0x0110, 0x0112

@@ -567,8 +567,8 @@ def test_a_failure_midway_leaves_a_complete_photo_or_nothing(app, patient, cours
                                                              where):
     real_publish, real_commit = Batch.publish, Session.commit
 
-    def publish_then_fail(self):
-        real_publish(self)
+    def publish_then_fail(self, *arguments):
+        real_publish(self, *arguments)
         raise OSError("disk gone after the write")
 
     def failing_commit(self):
@@ -581,7 +581,7 @@ def test_a_failure_midway_leaves_a_complete_photo_or_nothing(app, patient, cours
     broken = {"after the files are written": (Batch, "publish", publish_then_fail),
               "at commit": (Session, "commit", failing_commit),
               "after commit": (Session, "commit", commit_then_fail)}[where]
-    upload = samples.jpeg(samples.scalp((200, 150)))
+    upload = samples.jpeg(samples.scalp((800, 600)))
     client = patient.client
     client.application.testing = False  # the failure becomes a 500, as in production
     with monkeypatch.context() as patched:
@@ -590,6 +590,7 @@ def test_a_failure_midway_leaves_a_complete_photo_or_nothing(app, patient, cours
     client.application.testing = True
 
     assert failed.status_code == 500
+    assert len(photo_files(app)) == 3, "the files were written before the failure"
     seen = consistent(app, patient)
     assert seen == (1 if where == "after commit" else 0)
     retried = send(patient, upload)

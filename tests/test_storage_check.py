@@ -71,8 +71,8 @@ def test_orphans_are_removed_once_an_hour_old_and_photos_keep_their_files(app, r
     kept = upload(patient, (600, 400)).get_json()
     real_publish = Batch.publish
 
-    def publish_then_fail(self):
-        real_publish(self)
+    def publish_then_fail(self, *arguments):
+        real_publish(self, *arguments)
         raise OSError("crash after the files were written")
 
     app.testing = False
@@ -103,8 +103,8 @@ def test_an_orphan_a_photo_takes_meanwhile_is_not_deleted(app, patient, monkeypa
     data = samples.jpeg(samples.scalp((640, 480)))
     real_publish = Batch.publish
 
-    def publish_then_fail(self):
-        real_publish(self)
+    def publish_then_fail(self, *arguments):
+        real_publish(self, *arguments)
         raise OSError("crash after the files were written")
 
     app.testing = False

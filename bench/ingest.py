@@ -1,0 +1,232 @@
+"""Benchmark `ingest`: the photo ingest against the naive Pillow path and the decode floor.
+
+One generated 12 MP (4032x3024) photo-like JPEG of 3-5 MB with EXIF
+Orientation 6 and GPS, three ways, each in a fresh interpreter (so one's peak
+RSS never shows in another's), in the same run on the same machine:
+
+- `ingest`: what `POST /photos` does to the bytes: the SHA-256 of the upload
+  (the dedupe key), then `storage.intake.ingest`: validate with a full
+  decode, orient, strip, preview, thumbnail, hash, and write the three files
+  durably (temp file, fsync, rename, directory fsync) into a blob store;
+- `naive`: a full decode, `ImageOps.exif_transpose`, LANCZOS to 1280 and to 320 px;
+- `floor`: decoding the JPEG at 1/2 scale with `draft`, nothing else.
+
+The variants run interleaved, a short batch of each in turn, so a machine
+shared with other work loads all three alike; the median time per photo
+counts, with its interquartile range.
+
+Goals: ingest at most 1.8x the floor, at least 3x faster than naive, peak
+RSS of the ingesting process under 80 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import BenchError
+
+ROOT = Path(__file__).resolve().parent.parent
+SIZE = (4032, 3024)
+PREVIEW, THUMBNAIL = (1280, 960), (320, 240)
+GOAL_FLOOR_RATIO = 1.8
+GOAL_NAIVE_SPEEDUP = 3.0
+GOAL_PEAK_RSS_MB = 80
+WARMUP_RUNS = 2
+MIN_RUNS = 5
+BATCH_S = 0.5
+MIB = 1024 * 1024
+
+
+def run(duration_s: int) -> bool:
+    """Generate the photo, measure the three variants, print the table and the goal checks."""
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
+        photo = Path(tmp) / "photo.jpg"
+        # Made in a child too: Linux carries a process's peak RSS over into the
+        # children it starts, so this one must never hold a 12 MP image itself.
+        _run_child(["generate", str(photo)])
+        megabytes = photo.stat().st_size / 1e6
+        print(f"photo: {SIZE[0]}x{SIZE[1]} JPEG, {megabytes:.1f} MB, EXIF Orientation 6 and GPS",
+              flush=True)
+        if not 3 <= megabytes <= 5:
+            raise BenchError(f"the generated photo is {megabytes:.1f} MB, not 3-5 MB")
+        print(f"measuring floor, ingest and naive, interleaved, {duration_s} s each", flush=True)
+        results = _interleaved(photo, duration_s, Path(tmp))
+    return _report(results)
+
+
+def phone_photo() -> bytes:
+    """A 12 MP JPEG that compresses like a photo (smooth light, fine texture), taken sideways."""
+    from PIL import Image
+
+    width, height = SIZE
+    light = Image.radial_gradient("L").resize(SIZE)
+    blobs = Image.effect_noise((width // 16, height // 16), 80).resize(SIZE,
+                                                                       Image.Resampling.BICUBIC)
+    grain = Image.effect_noise(SIZE, 20)
+    picture = Image.merge("RGB", (Image.blend(light, blobs, 0.5), blobs, light))
+    picture = Image.blend(picture, Image.merge("RGB", (grain, grain, grain)), 0.25)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    exif[0x010F], exif[0x0110] = "PhoneMaker", "Phone 12"
+    exif[0x8825] = {1: "N", 2: (52.0, 31.0, 14.0), 3: "E", 4: (13.0, 24.0, 33.0)}
+    out = io.BytesIO()
+    picture.save(out, "JPEG", quality=90, exif=exif.tobytes())
+    return out.getvalue()
+
+
+class _Child:
+    """One variant in its own interpreter, running batches of photos when told to."""
+
+    def __init__(self, variant: str, photo: Path, store_root: Path):
+        self.variant = variant
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bench.ingest", "serve", variant, str(photo), str(store_root)],
+            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True)
+        self.times: list[float] = []
+
+    def ask(self, command: str):
+        self.process.stdin.write(command + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise BenchError(f"{self.variant} failed: {self.process.stderr.read()[-2000:]}")
+        return json.loads(line)
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
+
+
+def _interleaved(photo: Path, duration_s: int, workdir: Path) -> dict[str, dict]:
+    children = [_Child(variant, photo, workdir / f"store-{variant}")
+                for variant in ("floor", "ingest", "naive")]
+    try:
+        for child in children:
+            child.ask(f"run {WARMUP_RUNS}")
+        spent = dict.fromkeys((child.variant for child in children), 0.0)
+        while min(spent.values()) < duration_s or min(len(c.times) for c in children) < MIN_RUNS:
+            for child in children:
+                # About half a second per turn, whatever the variant's speed.
+                batch = max(1, round(BATCH_S / (statistics.median(child.times) if child.times
+                                                 else BATCH_S)))
+                times = child.ask(f"run {batch}")
+                child.times.extend(times)
+                spent[child.variant] += sum(times)
+        return {child.variant: {**_summary(child.times), **child.ask("rss")}
+                for child in children}
+    finally:
+        for child in children:
+            child.close()
+
+
+def _summary(times: list[float]) -> dict:
+    quartiles = statistics.quantiles(times, n=4)
+    return {"ms": statistics.median(times) * 1000, "q1_ms": quartiles[0] * 1000,
+            "q3_ms": quartiles[2] * 1000, "runs": len(times)}
+
+
+def _run_child(arguments: list[str]) -> None:
+    completed = subprocess.run([sys.executable, "-m", "bench.ingest", *arguments], cwd=ROOT,
+                               capture_output=True, text=True, timeout=300)
+    if completed.returncode != 0:
+        raise BenchError(f"{arguments[0]} failed: {completed.stderr.strip()[-2000:]}")
+
+
+def _variant(name: str, data: bytes, store_root: Path):
+    """The work of one photo in this variant, as a function of no arguments."""
+    from PIL import Image, ImageOps
+
+    if name == "floor":
+        def work():
+            image = Image.open(io.BytesIO(data))
+            image.draft("RGB", PREVIEW)
+            image.load()
+    elif name == "naive":
+        def work():
+            image = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
+            image.resize(_fit(image.size, PREVIEW[0]), Image.Resampling.LANCZOS)
+            image.resize(_fit(image.size, THUMBNAIL[0]), Image.Resampling.LANCZOS)
+    else:
+        from storage import intake
+        from storage.blobs import LocalBlobStore
+
+        store = LocalBlobStore(store_root)
+
+        def work():
+            hashlib.sha256(data).hexdigest()
+            intake.ingest(store, data)
+    return work
+
+
+def _fit(size: tuple[int, int], long_side: int) -> tuple[int, int]:
+    scale = long_side / max(size)
+    return round(size[0] * scale), round(size[1] * scale)
+
+
+def _serve(variant: str, photo: str, store_root: str) -> None:
+    """In a fresh interpreter: run batches of one variant as the parent asks, answer in JSON."""
+    data = Path(photo).read_bytes()
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    work = _variant(variant, data, Path(store_root))
+    for command in sys.stdin:
+        if command.startswith("run "):
+            times = []
+            for _ in range(int(command.split()[1])):
+                started = time.perf_counter()
+                work()
+                times.append(time.perf_counter() - started)
+            answer = times
+        else:
+            answer = {"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "rss_before_mb": rss_before}
+        print(json.dumps(answer), flush=True)
+
+
+def _report(results: dict[str, dict]) -> bool:
+    floor, ingest, naive = results["floor"], results["ingest"], results["naive"]
+    print()
+    print(f"{'variant':<8} {'ms/photo':>9} {'(q1-q3)':>15} {'peak RSS MB':>12} "
+          f"{'RSS at start MB':>16} {'runs':>6}")
+    for label, result in results.items():
+        spread = f"{result['q1_ms']:.0f}-{result['q3_ms']:.0f}"
+        print(f"{label:<8} {result['ms']:>9.1f} {spread:>15} {result['peak_rss_mb']:>12.1f} "
+              f"{result['rss_before_mb']:>16.1f} {result['runs']:>6}")
+    print()
+    checks = (
+        (ingest["ms"] / floor["ms"] <= GOAL_FLOOR_RATIO,
+         f"ingest / floor = {ingest['ms'] / floor['ms']:.2f}x (goal <= {GOAL_FLOOR_RATIO}x)"),
+        (naive["ms"] / ingest["ms"] >= GOAL_NAIVE_SPEEDUP,
+         f"naive / ingest = {naive['ms'] / ingest['ms']:.2f}x (goal >= {GOAL_NAIVE_SPEEDUP:.0f}x)"),
+        (ingest["peak_rss_mb"] < GOAL_PEAK_RSS_MB,
+         f"ingest peak RSS = {ingest['peak_rss_mb']:.0f} MB (goal < {GOAL_PEAK_RSS_MB} MB)"),
+    )
+    for met, line in checks:
+        print(f"{line:<56} {'ok' if met else 'MISSED'}")
+    return all(met for met, _ in checks)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="The children of the ingest benchmark.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    generate = commands.add_parser("generate", help="write the 12 MP photo")
+    generate.add_argument("photo")
+    serve = commands.add_parser("serve", help="run one variant in batches, as asked on stdin")
+    serve.add_argument("variant", choices=("floor", "naive", "ingest"))
+    serve.add_argument("photo")
+    serve.add_argument("store_root")
+    arguments = parser.parse_args()
+    if arguments.command == "generate":
+        Path(arguments.photo).write_bytes(phone_photo())
+    else:
+        _serve(arguments.variant, arguments.photo, arguments.store_root)
