@@ -30,16 +30,15 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from api.tracking import CLOCK_SKEW
 from domain.errors import Conflict, RuleViolation
-from domain.photos import STANDARD_AREAS
+from domain.photos import BASELINE, STANDARD_AREAS
+from schemas.photos import CLIENT, EXIF, SERVER, WEEK
 from storage import images, intake, photo_records, records
 from storage.blobs import BlobStore, LocalBlobStore
 from storage.images import UnreadableImage, UnsupportedImage
 from storage.models import Course, Photo, Upload, User, utcnow
 
-EXIF, CLIENT, SERVER = "exif", "client", "server"
 # An EXIF capture time before this comes from a camera whose clock was never set.
 EARLIEST_CAPTURE = datetime(2000, 1, 1, tzinfo=timezone.utc)
-WEEK, MONTH = "week", "month"
 COMPARE_HEIGHT = 960
 
 
@@ -205,7 +204,7 @@ def _caption(photo: Photo, performed: list[datetime], numbers: dict[int, int]) -
     if photo.session_id in numbers:
         return f"{day.date().isoformat()}, session {numbers[photo.session_id]}"
     done = sum(1 for moment in performed if moment <= photo.taken_at)
-    return f"{day.date().isoformat()}, {'baseline' if done == 0 else f'after session {done}'}"
+    return f"{day.date().isoformat()}, {BASELINE if done == 0 else f'after session {done}'}"
 
 
 # -- resumable uploads (tus 1.0 core) -----------------------------------------------------------

@@ -28,7 +28,10 @@ NOTE = validate.Length(max=2000)
 MAX_CHECKED_HASHES = 200
 # An image's bytes, for the OpenAPI document.
 BINARY = {"type": "string", "format": "binary"}
-TAKEN_AT_SOURCES = ("exif", "client", "server")
+# Who says when a photo was taken: the camera's EXIF, the app, or the upload time.
+EXIF, CLIENT, SERVER = "exif", "client", "server"
+TAKEN_AT_SOURCES = (EXIF, CLIENT, SERVER)
+WEEK, MONTH = "week", "month"
 
 
 class PhotoFile(Upload):
@@ -128,7 +131,7 @@ class PhotoQueryArgsSchema(PhotoFilterSchema, PageArgsSchema):
 
 
 class TimelineArgsSchema(PhotoFilterSchema):
-    bucket = fields.String(load_default="week", validate=validate.OneOf(("week", "month")))
+    bucket = fields.String(load_default=WEEK, validate=validate.OneOf((WEEK, MONTH)))
 
 
 class TimelineItemSchema(ma.Schema):
