@@ -11,11 +11,14 @@
   `Location` of the photo; a file that is no photo ends the upload with the
   415 or 422 that `POST /photos` would give).
 - Every request but the creation carries `Tus-Resumable: 1.0.0` (another
-  version is 412 with `Tus-Version`, none at all 400); every response does. An upload not finished within 24 h is
+  version is 412 with `Tus-Version`; none, or no version at all, 400); every
+  response does. An upload not finished within 24 h is
   gone (404) and its bytes are removed.
 """
 
 from __future__ import annotations
+
+import re
 
 from flask import Response, current_app, request, url_for
 from flask.views import MethodView
@@ -39,7 +42,7 @@ blp = Blueprint("uploads", __name__, url_prefix="/api/v1",
 TUS_VERSION = "1.0.0"
 CHUNK_TYPE = "application/offset+octet-stream"
 _TUS_HEADER = {"in": "header", "name": "Tus-Resumable", "required": True,
-               "schema": {"type": "string", "example": TUS_VERSION},
+               "schema": {"type": "string", "enum": [TUS_VERSION]},
                "description": f"{TUS_VERSION}; another version is 412 (with Tus-Version)"}
 _OFFSET_HEADER = {"in": "header", "name": "Upload-Offset", "required": True,
                   "schema": {"type": "integer", "minimum": 0},
@@ -68,14 +71,14 @@ def _state_headers(upload: Upload) -> dict[str, str]:
 
 
 def _speaks_tus() -> Response | None:
-    """None when the client speaks this server's tus; else 400 (no header) or 412 (another version)."""
-    version = request.headers.get("Tus-Resumable")
+    """None when the client speaks this server's tus; 412 for another version, else 400."""
+    version = request.headers.get("Tus-Resumable", "")
     if version == TUS_VERSION:
         return None
     headers = {"Tus-Version": TUS_VERSION, "Tus-Resumable": TUS_VERSION}
-    if version is None:
-        return problem(400, f"Send Tus-Resumable: {TUS_VERSION}.", headers=headers)
-    return problem(412, f"This server speaks tus {TUS_VERSION} only.", headers=headers)
+    if re.fullmatch(r"\d{1,4}\.\d{1,4}\.\d{1,4}", version):
+        return problem(412, f"This server speaks tus {TUS_VERSION} only.", headers=headers)
+    return problem(400, f"Send Tus-Resumable: {TUS_VERSION}.", headers=headers)
 
 
 @blp.route("/uploads")

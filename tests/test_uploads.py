@@ -130,6 +130,8 @@ def test_a_malformed_chunk_is_refused_and_changes_nothing(patient, photo_bytes, 
 def test_without_the_tus_header_the_request_is_400(patient, photo_bytes):
     location = begin(patient, photo_bytes).headers["Location"]
 
+    assert_problem(chunk(patient, location, 0, b"abc", **{"Tus-Resumable": "yes please"}), 400)
+
     assert_problem(patient.request("PATCH", location.removeprefix("/api/v1"), data=b"abc",
                                    headers={"Upload-Offset": "0", "Content-Type":
                                             "application/offset+octet-stream"}), 400)
