@@ -1,6 +1,9 @@
-"""Operator commands: `flask --app wsgi db upgrade`, `users create-clinician`, `seed-demo`."""
+"""Operator commands: `flask --app wsgi db upgrade`, `users create-clinician`, `seed-demo`,
+`export course ID --out FILE`."""
 
 from __future__ import annotations
+
+import os
 
 import click
 from flask import Flask, current_app
@@ -16,6 +19,7 @@ from storage.models import User
 db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
 users_cli = AppGroup("users", help="User accounts.")
 digests_cli = AppGroup("digests", help="Course status facts and triage digests.")
+export_cli = AppGroup("export", help="Exports, written to files.")
 
 
 @db_cli.command("upgrade")
@@ -81,6 +85,33 @@ def digests_refresh() -> None:
                 session.commit()
     session.commit()
     click.echo(f"{len(patient_ids)} patients refreshed")
+
+
+@export_cli.command("course")
+@click.argument("course_id", type=int)
+@click.option("--out", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="The ZIP file to write.")
+def export_course(course_id: int, out: str) -> None:
+    """Write a course's ZIP export (photos, manifest, CSV tables) to FILE, as export.zip does."""
+    from api.album import blob_store
+    from api.archive import stream_zip
+    from api.course_archive import course_members
+    from api.course_export import load_course_export
+    from storage.models import Course
+
+    course = db().get(Course, course_id)
+    if course is None:
+        raise click.ClickException(f"no course {course_id}")
+    members = course_members(load_course_export(db(), course))
+    # Written under another name first: an interrupted export leaves no truncated FILE.
+    partial = f"{out}.part"
+    with open(partial, "wb") as target, click.progressbar(
+            members, label=f"course {course_id}",
+            item_show_func=lambda member: member.name if member else None) as progress:
+        for chunk in stream_zip(progress, blob_store()):
+            target.write(chunk)
+    os.replace(partial, out)
+    click.echo(f"{len(members)} files, {os.path.getsize(out):,} bytes written to {out}")
 
 
 DEMO_EMAIL = "demo@scalpcourse.example"
@@ -153,4 +184,5 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(digests_cli)
     app.cli.add_command(storage_cli)
+    app.cli.add_command(export_cli)
     app.cli.add_command(seed_demo)

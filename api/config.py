@@ -28,6 +28,11 @@ class Config:
     MAX_JSON_LENGTH = int(os.environ.get("MAX_JSON_LENGTH", 1024 * 1024))
     # A photo with more pixels is refused (422) from its header, before decoding.
     MAX_IMAGE_PIXELS = int(os.environ.get("MAX_IMAGE_PIXELS", DEFAULT_MAX_PIXELS))
+    # TrueType fonts of PDF exports, for names in any script; where they are missing,
+    # PDFs fall back to Helvetica (Latin-1 only). Debian/Ubuntu: fonts-dejavu-core.
+    PDF_FONT = os.environ.get("PDF_FONT", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    PDF_BOLD_FONT = os.environ.get("PDF_BOLD_FONT",
+                                   "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
     # A resumable upload not finished this long after it began is dropped with its bytes.
     UPLOAD_TTL_HOURS = 24
     TOKEN_TTL_DAYS = int(os.environ.get("TOKEN_TTL_DAYS", 30))

@@ -63,6 +63,11 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("PATCH", "/api/v1/courses/<int:course_id>"): Case(200, 200, body={"status": "paused"}),
     ("POST", "/api/v1/courses/<int:course_id>/clearance"): Case(409, 409, body={"note": "ok"}),
     ("GET", "/api/v1/courses/<int:course_id>/status"): Case(200, 200),
+    ("GET", "/api/v1/courses/<int:course_id>/export.zip"): Case(200, 200),
+    ("GET", "/api/v1/courses/<int:course_id>/export.pdf"): Case(200, 200),
+    ("GET", "/api/v1/courses/<int:course_id>/fhir"): Case(200, 200, secret_in_owner_view=True),
+    # No `?area=` here: the query is refused before the course is looked up (see test_exports).
+    ("GET", "/api/v1/courses/<int:course_id>/timelapse.gif"): Case(422, 422, 422, 422),
     ("GET", "/api/v1/courses/<int:course_id>/sessions"): Case(200, 200, secret_in_owner_view=True),
     ("POST", "/api/v1/courses/<int:course_id>/sessions"): Case(201, 201, body="session"),
     ("GET", "/api/v1/sessions/<int:session_id>"): Case(200, 200, secret_in_owner_view=True),

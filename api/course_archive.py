@@ -1,0 +1,123 @@
+"""The course ZIP: photos by area and date, `manifest.json`, `sessions.csv`, `observations.csv`.
+
+```
+manifest.json                      course, status, sessions, photos, measurements, and the
+                                   SHA-256 of every other file in the archive
+sessions.csv, observations.csv     one row per done session / measurement (UTF-8 with BOM,
+                                   so spreadsheets read accents right)
+photos/<area>/<date>_s<n>.jpg      the originals as stored (GPS and private EXIF already
+                                   gone); n is the session the photo follows, 0 = baseline
+```
+
+The JSON in the manifest has the shapes the API answers with, so what reads
+one reads the other.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime
+
+from api.archive import BlobMember, BytesMember, Member, json_member
+from api.course_export import CourseExport
+from api.courses import status_body
+from api.observations import observation_body
+from api.sessions import session_body
+from schemas.courses import CourseSchema, CourseStatusSchema
+from schemas.observations import ObservationSchema
+from schemas.sessions import SessionSchema
+
+ARCHIVE_FORMAT = "scalpcourse-course-export/1"
+PHOTO_FOLDER = "photos"
+SESSION_COLUMNS = ("number", "phase", "performed_at", "timing", "needle_length_mm",
+                   "duration_minutes", "pain_score", "cocktail", "cocktail_ingredients", "areas",
+                   "side_effects", "device", "device_disinfected", "new_cartridge", "warnings",
+                   "notes")
+OBSERVATION_COLUMNS = ("observed_at", "kind", "value", "area", "recorded_by")
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def course_members(export: CourseExport) -> list[Member]:
+    """Every member of the course archive, the manifest first."""
+    modified = export.exported_at
+    tables = [BytesMember("sessions.csv", sessions_csv(export), modified),
+              BytesMember("observations.csv", observations_csv(export), modified)]
+    photos = [BlobMember(f"{PHOTO_FOLDER}/{photo.file_name}", photo.row.original_key,
+                         photo.taken_at) for photo in export.photos]
+    manifest = json_member("manifest.json", manifest_of(export, tables), modified)
+    return [manifest, *tables, *photos]
+
+
+def manifest_of(export: CourseExport, tables: list[BytesMember]) -> dict:
+    course = export.course
+    return {
+        "format": ARCHIVE_FORMAT,
+        "exported_at": export.exported_at,
+        "patient": {"id": export.patient.id, "display_name": export.patient.display_name,
+                    "timezone": export.patient.timezone},
+        "course": CourseSchema().dump(course),
+        "status": CourseStatusSchema().dump(status_body(export.status)),
+        "sessions": [SessionSchema().dump(_session(export, record)) for record in export.sessions],
+        "projected": [{"number": window.number, "phase": window.phase,
+                       "earliest": window.earliest, "due": window.due, "latest": window.latest}
+                      for window in export.projected],
+        "photos": [{
+            "id": photo.row.id, "path": f"{PHOTO_FOLDER}/{photo.file_name}",
+            "sha256": photo.sha256, "bytes": photo.row.byte_size,
+            "media_type": photo.row.media_type, "width": photo.row.width,
+            "height": photo.row.height, "area": photo.row.area, "taken_at": photo.taken_at,
+            "session_number": photo.session_number, "session_id": photo.row.session_id,
+            "note": photo.row.note, "quality_warnings": photo.row.quality_warnings,
+        } for photo in export.photos],
+        "observations": [ObservationSchema().dump(observation_body(entry.row, entry.recorded_by))
+                         for entry in export.observations],
+        "files": [{"path": member.name, "sha256": member.sha256} for member in tables],
+    }
+
+
+def _session(export: CourseExport, record) -> dict:
+    body = session_body(record)
+    body["performed_at"] = body["performed_at"].astimezone(export.zone)
+    return body
+
+
+def sessions_csv(export: CourseExport) -> bytes:
+    rows = []
+    for record in export.sessions:
+        row = record.row
+        device = export.devices.get(row.device_id)
+        cocktail = row.cocktail or {}
+        rows.append((record.number, record.phase, row.performed_at.astimezone(export.zone),
+                     record.timing, row.needle_length_mm, row.duration_minutes, row.pain_score,
+                     cocktail.get("name"), "; ".join(cocktail.get("ingredients") or []),
+                     "; ".join(row.areas), "; ".join(row.side_effects),
+                     " ".join(filter(None, (device.kind, device.label))) if device else None,
+                     row.device_disinfected, row.new_cartridge, "; ".join(record.warnings),
+                     row.notes))
+    return _csv(SESSION_COLUMNS, rows)
+
+
+def observations_csv(export: CourseExport) -> bytes:
+    rows = [(entry.row.observed_at.astimezone(export.zone), entry.row.kind,
+             entry.row.stage if entry.row.stage is not None else entry.row.number,
+             entry.row.area, entry.recorded_by.display_name if entry.recorded_by else None)
+            for entry in export.observations]
+    return _csv(OBSERVATION_COLUMNS, rows)
+
+
+def _csv(header: tuple[str, ...], rows: list[tuple]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(tuple(_cell(value) for value in row) for row in rows)
+    return out.getvalue().encode("utf-8-sig")
+
+
+def _cell(value):
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
