@@ -65,9 +65,9 @@ class DatabaseId(IntegerConverter):
 
 def _blueprints():
     """The resources, in the order the OpenAPI document lists them."""
-    from api import accounts, clinicians, courses, devices, exports, health, notes
+    from api import accounts, calendar, clinicians, courses, devices, exports, health, notes
     from api import observations, photos, sessions, shares, uploads
 
     return (accounts.blp, courses.blp, sessions.blp, devices.blp, photos.blp, uploads.blp,
-            shares.blp, clinicians.blp, observations.blp, notes.blp, exports.blp,
+            shares.blp, clinicians.blp, observations.blp, notes.blp, exports.blp, calendar.blp,
             access_log.blp, health.blp)

@@ -386,3 +386,18 @@ class Upload(Base):
     photo_id: Mapped[int | None] = mapped_column(ForeignKey("photos.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class CalendarToken(Base):
+    """The secret of a patient's calendar feed URL; only its SHA-256 is kept.
+
+    One per patient: a new token replaces the row, so the old URL stops at once.
+    """
+
+    __tablename__ = "calendar_tokens"
+
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -27,6 +27,8 @@ PUBLIC = {
     ("GET", "/api/v1/docs"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
+    # The feed URL is the secret: phone calendars cannot send a token (see test_calendar).
+    ("GET", "/api/v1/calendar/<token>.ics"),
 }
 
 
@@ -56,6 +58,7 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/me"): Case(200, 200, 200, 200),
     ("PATCH", "/api/v1/me"): Case(200, 200, 200, 200, body={"display_name": "Renamed"}),
     ("DELETE", "/api/v1/auth/token"): Case(204, 204, 204, 204),
+    ("POST", "/api/v1/me/calendar-token"): Case(201, 403, 201, 403),
     ("GET", "/api/v1/courses"): Case(200, 200, 200, 200, secret_in_owner_view=False),
     ("POST", "/api/v1/courses"): Case(409, 403, 201, 403, body={
         "regimen": "standard", "setting": "home", "start_date": "{today}"}),
