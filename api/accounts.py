@@ -1,4 +1,5 @@
-"""Accounts: patients register, everyone logs in and out and edits their profile."""
+"""Accounts: patients register, everyone logs in and out and edits their profile;
+patients take all their data with them or erase their account."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from flask_smorest import abort
 from api.blueprint import Blueprint
 from sqlalchemy import select
 
+from api import album
+from api.account_data import account_members, erase_account
+from api.archive import stream_zip
 from api.auth import (
     PATIENT,
     bearer_token,
@@ -21,8 +25,10 @@ from api.auth import (
     token_digest,
 )
 from api.database import db
+from api.exports import ZIP, attachment
 from api.limits import limiter, login_account_key
 from schemas.accounts import (
+    AccountErasureSchema,
     ProfileUpdateSchema,
     RegisteredSchema,
     RegisterSchema,
@@ -30,6 +36,7 @@ from schemas.accounts import (
     TokenSchema,
     UserSchema,
 )
+from schemas.photos import BINARY
 from storage.models import User
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/v1",
@@ -107,3 +114,27 @@ class MeView(MethodView):
             user.timezone = data["timezone"]
         db().commit()
         return user
+
+    @login_required(PATIENT)
+    @blp.arguments(AccountErasureSchema)
+    @blp.response(204)
+    def delete(self, data):
+        """Erase my account: every record, photo, token, share and calendar feed, for good"""
+        user = current_user()
+        if not check_password(user, data["password"]):
+            abort(422, message="The password is incorrect; nothing was erased.",
+                  errors={"password": ["Incorrect password."]})
+        erase_account(db(), album.blob_store(), user.id)
+
+
+@blp.route("/me/export")
+class MyDataView(MethodView):
+    @login_required(PATIENT)
+    @blp.response(200, BINARY, content_type=ZIP, description=(
+        "manifest.json (the SHA-256 of every file), data/<table>.json with every row that "
+        "refers to me, photos/<id>.<ext> (the originals); streamed while it is written"))
+    def get(self):
+        """Everything about me as a ZIP: my rows in every table as JSON, my original photos"""
+        user = current_user()
+        return attachment(stream_zip(account_members(db(), user), album.blob_store()), ZIP,
+                          f"scalpcourse-account-{user.id}.zip")

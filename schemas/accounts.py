@@ -63,3 +63,9 @@ class ProfileUpdateSchema(PatchSchema):
     def password_needs_current(self, data, **kwargs):
         if "password" in data and "current_password" not in data:
             raise ma.ValidationError("Required to change the password.", "current_password")
+
+
+class AccountErasureSchema(StrictSchema):
+    """Erasing an account is confirmed with its password."""
+
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=256))

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests import photo_samples
+from tests.conftest import PASSWORD
 
 SECRET = "owner-only-7f3a"
 
@@ -58,6 +59,9 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/me"): Case(200, 200, 200, 200),
     ("PATCH", "/api/v1/me"): Case(200, 200, 200, 200, body={"display_name": "Renamed"}),
     ("DELETE", "/api/v1/auth/token"): Case(204, 204, 204, 204),
+    # Each patient erases only themselves; clinician accounts are the operator's.
+    ("DELETE", "/api/v1/me"): Case(204, 403, 204, 403, body={"password": PASSWORD}),
+    ("GET", "/api/v1/me/export"): Case(200, 403, 200, 403),
     ("POST", "/api/v1/me/calendar-token"): Case(201, 403, 201, 403),
     ("GET", "/api/v1/courses"): Case(200, 200, 200, 200, secret_in_owner_view=False),
     ("POST", "/api/v1/courses"): Case(409, 403, 201, 403, body={
