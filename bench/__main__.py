@@ -12,12 +12,13 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench import BenchError, ingest, status, triage, wrk
+from bench import BenchError, exports, ingest, status, triage, wrk
 
 BENCHMARKS: dict[str, Callable[[int], bool]] = {
     "status": status.run,
     "triage": triage.run,
     "ingest": ingest.run,
+    "exports": exports.run,
 }
 DEFAULT_DURATION_S = 10
 
