@@ -18,7 +18,6 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from domain.errors import Conflict, DomainError, NotAllowed, RuleViolation
-from schemas.document import DocumentPlugin
 from storage.images import UnreadableImage, UnsupportedImage
 
 PROBLEM_JSON = "application/problem+json"
@@ -73,10 +72,6 @@ class ProblemApi(Api):
     """flask-smorest's Api, documenting and sending problem+json errors."""
 
     ERROR_SCHEMA = ProblemSchema
-
-    def _init_spec(self, **kwargs):
-        # Schemas are written as the server checks them (schemas/document.py).
-        super()._init_spec(**{"marshmallow_plugin": DocumentPlugin(), **kwargs})
 
     def _register_responses(self):
         # Same as flask-smorest's, but error responses are documented with

@@ -16,10 +16,27 @@ MAX_PAGE = 200
 
 
 class StrictSchema(ma.Schema):
-    """Input schemas: an unknown field (or a server-owned one) is a 422."""
+    """Input schemas: an unknown field (or a server-owned one) is a 422, and so is
+    text holding a NUL character, which PostgreSQL cannot store."""
 
     class Meta:
         unknown = ma.RAISE
+
+    @ma.pre_load
+    def refuse_nul(self, data, **kwargs):
+        if _holds_nul(data):
+            raise ma.ValidationError("Text may not contain NUL characters.", "_schema")
+        return data
+
+
+def _holds_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 class StrictBoolean(fields.Boolean):

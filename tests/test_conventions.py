@@ -308,3 +308,10 @@ def test_sessions_are_stored_once_per_idempotent_retry(app, patient, db_rows):
     assert first.status_code == again.status_code == 201
     assert first.data == again.data
     assert len(db_rows(TreatmentSession)) == 1
+
+
+@pytest.mark.parametrize("path", ["/api/v1/auth/token", "/api/v1/auth/register"])
+def test_text_with_a_nul_character_is_422_not_a_database_error(client, path):
+    response = client.post(path, json={"email": "a\u0000b@example.org", "password": "x" * 12,
+                                       "display_name": "N", "timezone": "UTC"})
+    assert_problem(response, 422)
