@@ -22,7 +22,6 @@ import os
 import re
 import tempfile
 from collections.abc import Iterator
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -201,37 +200,31 @@ class LocalBlobStore:
 
 
 class Batch:
-    """Blobs staged together and published together; on failure, none is left behind.
+    """Blobs staged for one purpose; whatever was not published is removed at the end.
 
-    `with Batch(store) as batch: batch.stage(...); ...; keys = batch.publish()`.
+    `with Batch(store) as batch: staged = batch.stage(...); ...; key = batch.publish(staged)`.
+    Safe to use from several threads.
     """
 
     def __init__(self, store: BlobStore) -> None:
         self.store = store
-        self.staged: list[StagedBlob] = []
+        self.staged: set[StagedBlob] = set()
 
-    def stage(self, data: bytes, sha256: str, extension: str) -> str:
+    def stage(self, data: bytes, sha256: str, extension: str) -> StagedBlob:
         staged = self.store.stage(data, sha256, extension)
-        self.staged.append(staged)
-        return staged.key
+        self.staged.add(staged)
+        return staged
 
-    def publish(self, helpers: Executor | None = None) -> list[str]:
-        """Publish every staged blob (with `helpers`, side by side); returns their keys."""
-        staged, self.staged = self.staged, []
-        try:
-            if helpers is None:
-                return [self.store.publish(blob) for blob in staged]
-            return list(helpers.map(self.store.publish, staged))
-        except BaseException:
-            for blob in staged:
-                self.store.discard(blob)
-            raise
+    def publish(self, staged: StagedBlob) -> str:
+        key = self.store.publish(staged)
+        self.staged.discard(staged)
+        return key
 
     def __enter__(self) -> Batch:
         return self
 
     def __exit__(self, *exc_info) -> None:
-        for staged in self.staged:
+        for staged in list(self.staged):
             self.store.discard(staged)
         self.staged.clear()
 

@@ -230,13 +230,20 @@ def develop(source: Source, helper: Executor | None = None) -> Developed:
     preview = _shrink(_displayable(image), preview_size, helper)
     if source.orientation != 1:
         preview = preview.transpose(_UPRIGHT[source.orientation])
-    rating = helper.submit(quality_warnings, preview) if helper is not None else None
-    thumbnail = _shrink(preview, _fit(preview.size, THUMBNAIL_LONG_SIDE), None)
     icc = _display_icc(image)
+    if helper is None:
+        encoded, rating = _jpeg(preview, DERIVATIVE_QUALITY, icc), quality_warnings(preview)
+    else:
+        encoding = helper.submit(_jpeg, preview, DERIVATIVE_QUALITY, icc)
+        rated = helper.submit(quality_warnings, preview)
+    thumbnail = _shrink(preview, _fit(preview.size, THUMBNAIL_LONG_SIDE), None)
+    thumbnail_data = _jpeg(thumbnail, DERIVATIVE_QUALITY, icc)
+    if helper is not None:
+        encoded, rating = encoding.result(), rated.result()
     return Developed(
-        preview=Rendition(_jpeg(preview, DERIVATIVE_QUALITY, icc), JPEG),
-        thumbnail=Rendition(_jpeg(thumbnail, DERIVATIVE_QUALITY, icc), JPEG),
-        quality_warnings=rating.result() if rating is not None else quality_warnings(preview),
+        preview=Rendition(encoded, JPEG),
+        thumbnail=Rendition(thumbnail_data, JPEG),
+        quality_warnings=rating,
         transcoded=transcoded,
     )
 

@@ -2,10 +2,10 @@
 
 While this thread decodes the image and makes the preview and thumbnail, a
 helper rewrites the original's container, hashes it and writes it to a temp
-file (fsync included); helpers also shrink half of the preview and rate it,
-and the files are written and published side by side, so their fsyncs
-overlap. Nothing is published until the decode has proven the image whole: a
-refused upload leaves the store exactly as it was.
+file (fsync included); helpers also shrink half of the preview, encode it and
+rate it. Once the decode has proven the image whole, this thread publishes
+the original while the helpers write and publish the preview and thumbnail,
+so the fsyncs overlap. A refused upload leaves the store exactly as it was.
 
 The API, the benchmark and the CLI all call `ingest`.
 """
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from storage import images
-from storage.blobs import Batch, BlobStore
+from storage.blobs import Batch, BlobStore, StagedBlob
 
 
 @dataclass(frozen=True)
@@ -42,14 +42,15 @@ def ingest(store: BlobStore, data: bytes) -> IngestedPhoto:
     with Batch(store) as batch, ThreadPoolExecutor(max_workers=2) as helpers:
         pending = helpers.submit(_strip_and_stage, batch, source)
         developed = images.develop(source, helper=helpers)
-        staged_preview = helpers.submit(_stage, batch, developed.preview)
-        thumbnail_key = _stage(batch, developed.thumbnail)
-        original, original_key = pending.result()
+        derived = [helpers.submit(_put, batch, rendition)
+                   for rendition in (developed.preview, developed.thumbnail)]
+        original, staged = pending.result()
         if original is None:
             original = developed.transcoded
-            original_key = _stage(batch, original)
-        preview_key = staged_preview.result()
-        batch.publish(helpers)
+            original_key = _put(batch, original)
+        else:
+            original_key = batch.publish(staged)
+        preview_key, thumbnail_key = (future.result() for future in derived)
     return IngestedPhoto(
         original_key=original_key,
         preview_key=preview_key,
@@ -64,11 +65,15 @@ def ingest(store: BlobStore, data: bytes) -> IngestedPhoto:
 
 
 def _strip_and_stage(batch: Batch, source: images.Source) -> tuple[images.Rendition | None,
-                                                                    str | None]:
+                                                                    StagedBlob | None]:
     original = images.strip(source)
     return original, None if original is None else _stage(batch, original)
 
 
-def _stage(batch: Batch, rendition: images.Rendition) -> str:
+def _stage(batch: Batch, rendition: images.Rendition) -> StagedBlob:
     sha256 = hashlib.sha256(rendition.data).hexdigest()
     return batch.stage(rendition.data, sha256, rendition.extension)
+
+
+def _put(batch: Batch, rendition: images.Rendition) -> str:
+    return batch.publish(_stage(batch, rendition))
