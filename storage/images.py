@@ -214,7 +214,9 @@ def _open(data: bytes, media_type: str) -> Image.Image:
 def develop(source: Source, helper: Executor | None = None) -> Developed:
     """Decode every byte, then make the upright preview and thumbnail and rate the preview.
 
-    With a `helper` thread, the preview is rated there while this thread encodes.
+    With a `helper`, half of the preview is shrunk there, the preview is rated
+    there while this thread turns it upright, and encoded there while this
+    thread makes the thumbnail.
     """
     image = source.image
     preview_size = _fit(image.size, PREVIEW_LONG_SIDE)
@@ -228,6 +230,9 @@ def develop(source: Source, helper: Executor | None = None) -> Developed:
         raise UnreadableImage("The image is corrupt or truncated.") from None
     transcoded = _transcode(image) if source.media_type == HEIF else None
     preview = _shrink(_displayable(image), preview_size, helper)
+    # The rating is the same any way up (a symmetric kernel and histograms), so
+    # it starts before the preview is turned upright.
+    rated = helper.submit(quality_warnings, preview) if helper is not None else None
     if source.orientation != 1:
         preview = preview.transpose(_UPRIGHT[source.orientation])
     icc = _display_icc(image)
@@ -235,7 +240,6 @@ def develop(source: Source, helper: Executor | None = None) -> Developed:
         encoded, rating = _jpeg(preview, DERIVATIVE_QUALITY, icc), quality_warnings(preview)
     else:
         encoding = helper.submit(_jpeg, preview, DERIVATIVE_QUALITY, icc)
-        rated = helper.submit(quality_warnings, preview)
     thumbnail = _shrink(preview, _fit(preview.size, THUMBNAIL_LONG_SIDE), None)
     thumbnail_data = _jpeg(thumbnail, DERIVATIVE_QUALITY, icc)
     if helper is not None:

@@ -42,9 +42,10 @@ def ingest(store: BlobStore, data: bytes) -> IngestedPhoto:
     with Batch(store) as batch, ThreadPoolExecutor(max_workers=2) as helpers:
         pending = helpers.submit(_strip_and_stage, batch, source)
         developed = images.develop(source, helper=helpers)
+        # The container rewrite may refuse the file too: know that before publishing anything.
+        original, staged = pending.result()
         derived = [helpers.submit(_put, batch, rendition)
                    for rendition in (developed.preview, developed.thumbnail)]
-        original, staged = pending.result()
         if original is None:
             original = developed.transcoded
             original_key = _put(batch, original)

@@ -337,6 +337,16 @@ def test_a_failure_after_the_original_was_written_leaves_no_temp_file(store, mon
     assert stored_files(store) == []
 
 
+def test_a_file_only_the_container_rewrite_refuses_leaves_no_file_behind(store, monkeypatch):
+    def refuse(source):
+        raise images.UnreadableImage("The JPEG is corrupt or truncated.")
+
+    monkeypatch.setattr(images, "strip", refuse)
+    with pytest.raises(images.UnreadableImage):
+        intake.ingest(store, samples.jpeg(samples.scalp((800, 600))))
+    assert stored_files(store) == []
+
+
 def test_the_same_photo_twice_is_stored_once(store):
     upload = samples.jpeg(samples.scalp((800, 600)))
     first = intake.ingest(store, upload)
