@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Mapping
 from datetime import timezone
 from importlib import resources
 from functools import cache
@@ -32,7 +33,7 @@ class StrictSchema(ma.Schema):
 def _holds_nul(value) -> bool:
     if isinstance(value, str):
         return "\x00" in value
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):  # a JSON object, or webargs' proxy of a query string or form
         return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
     if isinstance(value, (list, tuple)):
         return any(_holds_nul(item) for item in value)

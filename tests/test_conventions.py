@@ -315,3 +315,10 @@ def test_text_with_a_nul_character_is_422_not_a_database_error(client, path):
     response = client.post(path, json={"email": "a\u0000b@example.org", "password": "x" * 12,
                                        "display_name": "N", "timezone": "UTC"})
     assert_problem(response, 422)
+
+
+
+def test_a_nul_character_in_a_query_string_is_422_too(clinician, patient, link):
+    link(patient, clinician)
+    assert clinician.get("/clinician/patients?q=anna").status_code == 200
+    assert_problem(clinician.get("/clinician/patients?q=an%00na"), 422)

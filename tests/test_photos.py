@@ -647,3 +647,10 @@ def test_a_retry_with_the_same_key_and_file_is_answered_again(patient, course, d
     assert "Idempotency-Key" in assert_problem(post(samples.png(), "IMG_0001.jpg"), 422)["errors"]
     assert_problem(post(upload, "IMG_0001.jpg", area="vertex"), 422)
     assert len(db_rows(Photo)) == 1
+
+
+def test_a_nul_character_in_a_form_field_is_422_and_stores_nothing(app, patient, course):
+    refused = send(patient, samples.jpeg(), note="before\x00after")
+    assert_problem(refused, 422)
+    assert photo_files(app) == []
+    assert send(patient, samples.jpeg(), note="before after").status_code == 201
