@@ -14,10 +14,11 @@ import marshmallow as ma
 from flask import Flask, Response, json
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, PendingRollbackError
 from werkzeug.exceptions import HTTPException
 
-from domain.errors import Conflict, DomainError, NotAllowed, RuleViolation
+from domain.errors import Conflict, DomainError, NotAllowed
+from schemas.document import DocumentPlugin
 from storage.images import UnreadableImage, UnsupportedImage
 
 PROBLEM_JSON = "application/problem+json"
@@ -73,6 +74,10 @@ class ProblemApi(Api):
 
     ERROR_SCHEMA = ProblemSchema
 
+    def _init_spec(self, **kwargs):
+        # Schemas are written as the server checks them (schemas/document.py).
+        super()._init_spec(**{"marshmallow_plugin": DocumentPlugin(), **kwargs})
+
     def _register_responses(self):
         # Same as flask-smorest's, but error responses are documented with
         # the media type they are really sent with.
@@ -107,29 +112,18 @@ class ProblemApi(Api):
 def register_error_handlers(app: Flask) -> None:
     """Map domain, database and unexpected errors onto problem+json."""
 
-    @app.errorhandler(RuleViolation)
-    def rule_violation(error: RuleViolation):
-        errors = {error.field: [error.detail]} if error.field else None
-        return problem(422, error.detail, errors)
-
-    @app.errorhandler(Conflict)
-    def conflict(error: Conflict):
-        return problem(409, error.detail)
-
-    @app.errorhandler(NotAllowed)
-    def not_allowed(error: NotAllowed):
-        return problem(403, error.detail)
-
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
-        return problem(422, error.detail)
+        status = 409 if isinstance(error, Conflict) else 403 if isinstance(error, NotAllowed) \
+            else 422
+        errors = {error.field: [error.detail]} if error.field and status == 422 else None
+        return problem(status, error.detail, errors)
 
     @app.errorhandler(UnsupportedImage)
-    def unsupported_image(error: UnsupportedImage):
-        return problem(415, str(error))
-
     @app.errorhandler(UnreadableImage)
-    def unreadable_image(error: UnreadableImage):
+    def image_error(error: UnsupportedImage | UnreadableImage):
+        if isinstance(error, UnsupportedImage):
+            return problem(415, str(error))
         return problem(422, str(error), {"file": [str(error)]})
 
     @app.errorhandler(IntegrityError)
@@ -138,10 +132,19 @@ def register_error_handlers(app: Flask) -> None:
         return problem(409, "The request conflicts with the current state of the resource.")
 
     @app.errorhandler(OperationalError)
-    def database_unavailable(error: OperationalError):
-        log.error("database error: %s", error.orig.__class__.__name__)
+    @app.errorhandler(PendingRollbackError)  # the session's connection failed earlier on
+    def database_unavailable(error: OperationalError | PendingRollbackError):
+        log.error("database error: %s", getattr(error, "orig", error).__class__.__name__)
         return problem(503, "The database is unavailable; try again shortly.",
                        headers={"Retry-After": "5"})
+
+    @app.errorhandler(DBAPIError)
+    def database_error(error: DBAPIError):
+        # A connection that broke under the request (psycopg's InterfaceError, ...)
+        # is the database being unavailable; any other driver error is a bug.
+        if error.connection_invalidated:
+            return database_unavailable(error)
+        return unexpected(error)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

@@ -42,7 +42,9 @@ _HEADER_DOC = {
     "name": HEADER,
     "required": False,
     "description": "Makes a retried create safe: the same key within 24 h returns the first response.",
-    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+    # Printable ASCII; a header value loses leading and trailing spaces on the way.
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH,
+               "pattern": "^[!-~]([ -~]*[!-~])?$"},
 }
 
 

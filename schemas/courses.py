@@ -126,6 +126,10 @@ class ProgressSchema(ma.Schema):
 
 
 class CourseStatusSchema(ma.Schema):
+    class Meta:
+        # Generators call the enum of Course.status "CourseStatus" already.
+        component_name = "CourseStatusReport"
+
     course_id = fields.Integer()
     regimen = fields.String()
     status = fields.String()

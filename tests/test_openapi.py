@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -62,3 +64,57 @@ def test_api_matches_its_document(case, api_schema, register):
     # years away, a session in the future, another patient's device), so
     # "schema-valid but refused" is the contract here, not a defect.
     case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
+
+
+# --- the document promises no more than the server accepts (found by tests/test_live_fuzz.py)
+
+
+def served_document(client) -> dict:
+    return client.get("/api/v1/openapi.json").get_json()
+
+
+def test_a_nullable_object_is_that_object_or_null(client, patient):
+    document = served_document(client)
+    cocktail = document["components"]["schemas"]["SessionCreate"]["properties"]["cocktail"]
+    assert cocktail == {"anyOf": [{"$ref": "#/components/schemas/Cocktail"},
+                                  {"type": "object", "nullable": True, "enum": [None]}]}
+    # apispec's own form admits any object at all, `{}` included.
+    assert {"type": "object", "nullable": True} not in [
+        choice for schema in document["components"]["schemas"].values()
+        for field in schema.get("properties", {}).values() for choice in field.get("anyOf", [])]
+    course = patient.post("/courses", json={"regimen": "standard", "setting": "home",
+                                            "start_date": "2026-11-01"}).get_json()
+    response = patient.post(f"/courses/{course['id']}/sessions", json={
+        "performed_at": "2026-11-02T20:00:00+01:00", "needle_length_mm": 0.5, "cocktail": {}})
+    assert response.status_code == 422
+    assert "cocktail.name" in response.get_json()["errors"]
+
+
+@pytest.mark.parametrize("name", ["ProfileUpdate", "SessionUpdate", "DeviceUpdate",
+                                  "PhotoUpdate", "NoteUpdate"])
+def test_a_patch_body_changes_at_least_one_field(client, name):
+    assert served_document(client)["components"]["schemas"][name]["minProperties"] == 1
+
+
+def header(document: dict, path: str, method: str, name: str) -> dict:
+    return next(parameter["schema"] for parameter in document["paths"][path][method]["parameters"]
+                if parameter["in"] == "header" and parameter["name"] == name)
+
+
+def test_headers_are_documented_as_the_server_checks_them(client):
+    document = served_document(client)
+    key = header(document, "/api/v1/courses", "post", "Idempotency-Key")
+    pattern = re.compile(key["pattern"])
+    assert all(pattern.match(value) for value in ("k", "retry-1 of 3", "~!@#$%^&*()"))
+    assert not any(pattern.match(value) for value in (" k", "k ", "schlüssel", "k\x7f", ""))
+    tus = header(document, "/api/v1/uploads/{upload_id}", "head", "Tus-Resumable")
+    assert tus == {"type": "string", "enum": ["1.0.0"]}
+
+
+def test_free_text_sent_to_the_server_is_documented_without_nul(client):
+    schemas = served_document(client)["components"]["schemas"]
+    for name, field in (("TokenRequest", "email"), ("NoteUpdate", "text"),
+                        ("SessionCreate", "notes"), ("Register", "display_name")):
+        pattern = re.compile(schemas[name]["properties"][field]["pattern"])
+        assert pattern.match("Dr. Weber, 3 × weekly")
+        assert not pattern.match("before\x00after")
