@@ -114,6 +114,8 @@ def login_required(*roles: str):
             if roles and user.role not in roles:
                 abort(403, message=f"This is for {' or '.join(roles)} accounts only.")
             g.user = user
+            # For the request log, which must not need the database to say who asked.
+            g.user_id = user.id
             return view(*args, **kwargs)
 
         return wrapper

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, current_app
 from flask.globals import app_ctx
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, scoped_session
 
 from storage.db import make_engine, make_session_factory
@@ -22,7 +23,12 @@ class Database:
         app.teardown_appcontext(self._remove_session)
 
     def _remove_session(self, _exc: BaseException | None) -> None:
-        self.sessions.remove()
+        try:
+            self.sessions.remove()
+        except SQLAlchemyError:
+            # Closing rolls back, which fails on a connection that died under the request;
+            # the pool has dropped that connection, and nothing on it is left to undo.
+            self.sessions.registry.clear()
 
 
 def db() -> Session:

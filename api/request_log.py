@@ -62,13 +62,12 @@ def _start_timer() -> None:
 
 def _log_request(response: Response) -> Response:
     response.headers["X-Request-ID"] = request_id()
-    user = g.get("user")
     log.info("request", extra={
         "method": request.method,
         "route": request.url_rule.rule if request.url_rule else "<unmatched>",
         "status": response.status_code,
         "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1),
-        "user_id": user.id if user is not None else None,
+        "user_id": g.get("user_id"),
     })
     return response
 

@@ -6,10 +6,13 @@ import json
 import logging
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from api import create_app
 from api.config import DEVELOPMENT_SECRET, Config
 from api.request_log import JsonFormatter
+from storage.models import TreatmentSession
 from tests.conftest import PASSWORD
 
 
@@ -104,3 +107,44 @@ def test_logs_are_json_with_a_request_id_and_no_secrets_or_health_data(client, c
     assert all(len(line["request_id"]) == 32 for line in requests)
     assert requests[-1]["request_id"] == status.headers["X-Request-ID"]
     assert requests[1]["route"] == "/api/v1/courses"
+
+
+def failing(statement_start: str, error, *, rollback_too: bool = False):
+    """Engine event hooks that make one statement (and the rollback after it) fail as they do
+    when the database connection is cut mid-request."""
+
+    def execute(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith(statement_start):
+            raise error(statement, parameters, Exception("server closed the connection"))
+
+    def rollback(conn):
+        raise OperationalError("ROLLBACK", {}, Exception("server closed the connection"))
+
+    return [("before_cursor_execute", execute)] + ([("rollback", rollback)] if rollback_too else [])
+
+
+@pytest.mark.parametrize("error", [
+    OperationalError,
+    pytest.param(lambda *args: InterfaceError(*args, connection_invalidated=True),
+                 id="InterfaceError"),
+])
+@pytest.mark.parametrize("rollback_too", [False, True], ids=["", "rollback-fails-too"])
+def test_a_connection_cut_mid_request_is_a_503_and_changes_nothing(app, patient, db_rows, error,
+                                                                   rollback_too):
+    course = patient.post("/courses", json={"regimen": "standard", "setting": "home",
+                                            "start_date": "2026-11-01"}).get_json()
+    engine = app.extensions["database"].engine
+    hooks = failing("INSERT INTO sessions", error, rollback_too=rollback_too)
+    for name, hook in hooks:
+        event.listen(engine, name, hook)
+    try:
+        response = patient.post(f"/courses/{course['id']}/sessions", json={
+            "performed_at": "2026-11-02T20:00:00+01:00", "needle_length_mm": 0.5})
+    finally:
+        for name, hook in hooks:
+            event.remove(engine, name, hook)
+    assert response.status_code == 503
+    assert response.content_type == "application/problem+json"
+    assert response.headers["Retry-After"] == "5"
+    assert db_rows(TreatmentSession) == []
+    assert patient.get(f"/courses/{course['id']}/status").get_json()["sessions_done"] == 0
