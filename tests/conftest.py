@@ -76,13 +76,23 @@ def scratch_database(url: str):
         server.dispose()
 
 
+def emptied_tables() -> str:
+    """Every table emptied, children first, and its id sequence restarted: what TRUNCATE
+    ... RESTART IDENTITY does, but in milliseconds instead of a quarter second a test."""
+    tables = list(reversed(Base.metadata.sorted_tables))
+    restarts = ", ".join(
+        f"setval(pg_get_serial_sequence('{table.name}', '{table.autoincrement_column.name}'), "
+        "1, false)" for table in tables if table.autoincrement_column is not None)
+    return "; ".join([*(f"DELETE FROM {table.name}" for table in tables),
+                      f"SELECT {restarts}"])
+
+
 @pytest.fixture
 def database_url(migrated_database, tmp_path) -> str:
     if isinstance(migrated_database, str):
         engine = make_engine(migrated_database)
-        tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
         with engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            connection.execute(text(emptied_tables()))
         engine.dispose()
         return migrated_database
     copy = tmp_path / "test.db"
