@@ -18,6 +18,9 @@ keepalive = 2
 # Recycle workers so a slow leak can never grow without bound.
 max_requests = 5000
 max_requests_jitter = 500
+# The longest request line gunicorn takes (its maximum, and nginx's default buffer): a
+# longer one gunicorn answers 414 itself, before the app sees it.
+limit_request_line = 8190
 # The app writes its own JSON request lines; gunicorn's access log would repeat them.
 accesslog = None
 errorlog = "-"
