@@ -12,13 +12,14 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench import BenchError, exports, ingest, status, triage, wrk
+from bench import BenchError, exports, ingest, load, status, triage, wrk
 
 BENCHMARKS: dict[str, Callable[[int], bool]] = {
     "status": status.run,
     "triage": triage.run,
     "ingest": ingest.run,
     "exports": exports.run,
+    "load": load.run,
 }
 DEFAULT_DURATION_S = 10
 

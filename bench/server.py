@@ -1,4 +1,4 @@
-"""The server under test: gunicorn with 2 sync workers (`bench.gunicorn_conf`) on 127.0.0.1."""
+"""The server under test: gunicorn with sync workers (2 unless asked) on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -23,14 +23,15 @@ STOP_TIMEOUT_S = 10
 
 
 @contextmanager
-def gunicorn(database_url: str, log_path: Path) -> Iterator[str]:
+def gunicorn(database_url: str, log_path: Path,
+             workers: int = gunicorn_conf.workers) -> Iterator[str]:
     """Run gunicorn with `wsgi:app` on the database; yield its base URL; always stop it."""
     port = _free_port()
     env = {key: value for key, value in os.environ.items() if key != "GUNICORN_CMD_ARGS"}
     env.update(DATABASE_URL=database_url, SECRET_KEY=secrets.token_urlsafe(32),
                PHOTO_DIR=str(log_path.parent / "photos"))
     command = [sys.executable, "-m", "gunicorn", "-c", "python:bench.gunicorn_conf",
-               "-b", f"127.0.0.1:{port}", "wsgi:app"]
+               "-b", f"127.0.0.1:{port}", "-w", str(workers), "wsgi:app"]
     with log_path.open("wb") as log:
         # Its own process group, so stopping it can never miss a worker.
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log,
@@ -38,7 +39,7 @@ def gunicorn(database_url: str, log_path: Path) -> Iterator[str]:
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(process, base_url, log_path)
-        print(f"  gunicorn ({gunicorn_conf.workers} {gunicorn_conf.worker_class} workers) up at "
+        print(f"  gunicorn ({workers} {gunicorn_conf.worker_class} workers) up at "
               f"{base_url}, pid {process.pid}", flush=True)
         yield base_url
     finally:
