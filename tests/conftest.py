@@ -15,11 +15,12 @@ import shutil
 from contextlib import contextmanager
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from api import create_app
+from api import auth, create_app
 from api.config import Config
 from storage import migrate
 from storage.db import make_engine
@@ -27,6 +28,50 @@ from storage.models import Base
 
 PASSWORD = "correct horse battery staple"
 _emails = itertools.count(1)
+# argon2id at the cheapest parameters: the OWASP ones (api.auth) cost ~50 ms a hash, and
+# most tests register or log in several users. Tests of the real parameters are marked
+# `owasp_hashing`. (Servers the tests start as processes hash at full strength.)
+FAST_PASSWORDS = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+# The longest tests, started first so that the workers of `pytest -n` (pytest.ini) finish
+# together instead of one of them starting a minutes-long test at the end.
+LONGEST_FIRST = ("test_live_fuzz.py", "test_faults.py", "test_openapi.py",
+                 "test_state_machine.py", "test_multi_worker.py")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "owasp_hashing: hash passwords at the production strength")
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item):
+        name = item.path.name
+        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)
+
+
+@pytest.fixture
+def figure(request):
+    """`figure(line)`: a measured figure, printed at the end of the run (from any worker)."""
+    return lambda line: request.node.user_properties.append(("figure", line))
+
+
+def pytest_terminal_summary(terminalreporter):
+    lines = [value for report in terminalreporter.stats.get("passed", []) +
+             terminalreporter.stats.get("failed", [])
+             for name, value in report.user_properties if name == "figure"]
+    if lines:
+        terminalreporter.section("figures")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(request, monkeypatch):
+    if request.node.get_closest_marker("owasp_hashing") is None:
+        monkeypatch.setattr(auth, "PASSWORDS", FAST_PASSWORDS)
 
 
 def pytest_report_header(config):

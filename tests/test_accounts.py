@@ -39,6 +39,7 @@ def test_the_token_expires_after_30_days(client, patient, db_rows):
     assert timedelta(days=29, hours=23) < row.expires_at - row.created_at <= timedelta(days=30)
 
 
+@pytest.mark.owasp_hashing
 def test_passwords_are_hashed_with_argon2id_at_owasp_strength(patient, db_rows):
     (user,) = db_rows(User)
     assert user.password_hash.startswith("$argon2id$")
@@ -159,6 +160,7 @@ def test_password_change_needs_the_current_password(client, patient, body):
     assert login(client, patient.email).status_code == 200
 
 
+@pytest.mark.owasp_hashing
 def test_a_weaker_hash_is_upgraded_at_login(app, client, patient, db_rows):
     weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash(PASSWORD)
     with app.app_context():

@@ -296,7 +296,7 @@ def wait_until_ready(server) -> None:
     raise AssertionError("the server did not come back")
 
 
-def test_killed_workers_lose_nothing_acknowledged_and_leave_nothing_half_written(cluster, capsys):
+def test_killed_workers_lose_nothing_acknowledged_and_leave_nothing_half_written(cluster, figure):
     server, url, engine, photo_dir, phones = cluster
     ledger = phones[0].ledger
     stop = threading.Event()
@@ -318,13 +318,12 @@ def test_killed_workers_lose_nothing_acknowledged_and_leave_nothing_half_written
     check = storage_check(url, photo_dir)
     found = inconsistencies(server, engine, ledger)
     cut = sum(count for kind, count in ledger.answers.items() if kind.endswith(" cut"))
-    with capsys.disabled():
-        print(f"\nworker kills: {kills} SIGKILLs in {time.monotonic() - started:.0f} s, "
-              f"{cut} requests cut; acknowledged: {len(ledger.photos)} photos, "
-              f"{len(ledger.sessions)} sessions; storage check: {check['photos']} photos, "
-              f"{check['missing']} missing, {check['mismatched']} mismatched, "
-              f"{check['orphans']} orphan files (invisible; `storage check --repair` removes "
-              f"them after an hour); inconsistencies found: {len(found)}")
+    figure(f"worker kills: {kills} SIGKILLs in {time.monotonic() - started:.0f} s, "
+           f"{cut} requests cut; acknowledged: {len(ledger.photos)} photos, "
+           f"{len(ledger.sessions)} sessions; storage check: {check['photos']} photos, "
+           f"{check['missing']} missing, {check['mismatched']} mismatched, "
+           f"{check['orphans']} orphan files (invisible; `storage check --repair` removes "
+           f"them after an hour); inconsistencies found: {len(found)}")
     assert kills >= 50
     assert cut > 0, "no request was ever cut: the kills missed"
     assert ledger.photos and ledger.sessions
@@ -334,7 +333,7 @@ def test_killed_workers_lose_nothing_acknowledged_and_leave_nothing_half_written
     assert ledger.bad == []
 
 
-def test_cut_database_connections_give_a_503_never_a_500_and_nothing_half_done(cluster, capsys):
+def test_cut_database_connections_give_a_503_never_a_500_and_nothing_half_done(cluster, figure):
     server, url, engine, photo_dir, phones = cluster
     ledger = Ledger()
     for phone in phones:
@@ -362,13 +361,12 @@ def test_cut_database_connections_give_a_503_never_a_500_and_nothing_half_done(c
     check = storage_check(url, photo_dir)
     found = inconsistencies(server, engine, ledger)
     unavailable = sum(count for kind, count in ledger.answers.items() if kind.endswith(" 503"))
-    with capsys.disabled():
-        print(f"\nconnection cuts: {terminated} backends terminated in 20 s; "
-              f"{sum(ledger.answers.values())} answers, {unavailable} were 503, "
-              f"{len(ledger.bad)} server errors other than a clean 503; acknowledged: "
-              f"{len(ledger.photos)} photos, {len(ledger.sessions)} sessions; inconsistencies "
-              f"found: {len(found)}; storage check: {check['missing']} missing, "
-              f"{check['mismatched']} mismatched")
+    figure(f"connection cuts: {terminated} backends terminated in 20 s; "
+           f"{sum(ledger.answers.values())} answers, {unavailable} were 503, "
+           f"{len(ledger.bad)} server errors other than a clean 503; acknowledged: "
+           f"{len(ledger.photos)} photos, {len(ledger.sessions)} sessions; inconsistencies "
+           f"found: {len(found)}; storage check: {check['missing']} missing, "
+           f"{check['mismatched']} mismatched")
     assert terminated >= 50
     assert ledger.bad == [], ledger.bad[:5]
     assert not any(kind.endswith(" cut") for kind in ledger.answers), ledger.answers

@@ -61,7 +61,7 @@ def world(tmp_path_factory):
         yield folder, description
 
 
-def test_every_operation_as_each_role_passes_every_check(world, capsys):
+def test_every_operation_as_each_role_passes_every_check(world, figure):
     folder, description = world
     runs = {}
     for role in ROLES:
@@ -69,7 +69,8 @@ def test_every_operation_as_each_role_passes_every_check(world, capsys):
         env = {**os.environ, "LIVE_FUZZ_WORLD": str(description), "LIVE_FUZZ_ROLE": role,
                "LIVE_FUZZ_TOTALS": str(folder / f"{role}.json"),
                "LIVE_FUZZ_EXAMPLES": str(EXAMPLES)}
-        command = [sys.executable, "-m", "pytest", "-q", "tests/live_fuzz_role.py"]
+        # One process per role, never split further (pytest.ini asks for workers).
+        command = [sys.executable, "-m", "pytest", "-q", "-n", "0", "tests/live_fuzz_role.py"]
         runs[role] = (subprocess.Popen(command, cwd=ROOT, env=env, stdout=output,
                                        stderr=subprocess.STDOUT), output, time.monotonic())
     results = {}
@@ -84,12 +85,11 @@ def test_every_operation_as_each_role_passes_every_check(world, capsys):
             process.kill()
             process.wait()
             output.close()
-    with capsys.disabled():
-        for role, (_, totals, seconds) in results.items():
-            print(f"\nlive fuzz as {role}: {totals.get('operations', 0)} operations, "
-                  f"{totals.get('cases', 0)} cases, {len(totals.get('failed', []))} failures "
-                  f"({EXAMPLES} examples per operation, all {len(ALL_CHECKS)} checks, "
-                  f"{seconds:.0f} s)")
+    for role, (_, totals, seconds) in results.items():
+        figure(f"live fuzz as {role}: {totals.get('operations', 0)} operations, "
+               f"{totals.get('cases', 0)} cases, {len(totals.get('failed', []))} failures "
+               f"({EXAMPLES} examples per operation, all {len(ALL_CHECKS)} checks, "
+               f"{seconds:.0f} s)")
     failed = {role: (folder / f"{role}.log").read_text()[-20000:]
               for role, (code, _, _) in results.items() if code != 0}
     assert not failed, "\n\n".join(f"--- {role} ---\n{log}" for role, log in failed.items())
