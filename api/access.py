@@ -6,11 +6,15 @@ them through a share that has not been revoked, checked on every request
 Anything else is a 404, exactly as if the id did not exist.
 
 Every lookup here made for a GET by a clinician is also noted for the
-patient's access log (`api.access_log`).
+patient's access log (`api.access_log`). A lookup made for a write locks the
+rows it returns until the commit (PostgreSQL; SQLite has one writer at a
+time anyway), so two requests changing the same course take turns instead of
+one of them writing over what it never saw.
 """
 
 from __future__ import annotations
 
+from flask import request
 from flask_smorest import abort
 from sqlalchemy import ColumnElement, Select, bindparam, select
 
@@ -18,6 +22,17 @@ from api.access_log import note_read
 from api.auth import PATIENT, current_user
 from api.database import db
 from storage.models import Course, Device, Photo, Share, TreatmentSession, Upload, User, utcnow
+
+
+def for_request(statement: Select) -> Select:
+    """The lookup as this request needs it: locked unless it only reads.
+
+    `FOR NO KEY UPDATE`, the lock an UPDATE takes itself: writers of a row take turns,
+    while inserts that merely refer to it (a photo's course) never wait on it.
+    """
+    if request.method in ("GET", "HEAD"):
+        return statement
+    return statement.with_for_update(key_share=True)
 
 
 def linked_patient_ids(clinician_id: int) -> Select:
@@ -57,7 +72,7 @@ _LINKED_COURSE = select(Course).where(
 def course_or_404(course_id: int, reading: str = "course") -> Course:
     user = current_user()
     query = _OWN_COURSE if user.role == PATIENT else _LINKED_COURSE
-    course = db().scalar(query, {"course_id": course_id, "user_id": user.id})
+    course = db().scalar(for_request(query), {"course_id": course_id, "user_id": user.id})
     if course is None:
         abort(404, message="No such course.")
     note_read(course.patient_id, reading, course.id)
@@ -65,11 +80,11 @@ def course_or_404(course_id: int, reading: str = "course") -> Course:
 
 
 def session_or_404(session_id: int) -> tuple[TreatmentSession, Course]:
-    row = db().execute(
+    row = db().execute(for_request(
         select(TreatmentSession, Course)
         .join(Course, Course.id == TreatmentSession.course_id)
         .where(TreatmentSession.id == session_id, visible_patient(Course.patient_id))
-    ).first()
+    )).first()
     if row is None:
         abort(404, message="No such session.")
     note_read(row.Course.patient_id, "session", row.TreatmentSession.id)
@@ -77,16 +92,16 @@ def session_or_404(session_id: int) -> tuple[TreatmentSession, Course]:
 
 
 def device_or_404(device_id: int) -> Device:
-    device = db().scalar(select(Device).where(Device.id == device_id,
-                                              Device.patient_id == current_user().id))
+    device = db().scalar(for_request(select(Device).where(
+        Device.id == device_id, Device.patient_id == current_user().id)))
     if device is None:
         abort(404, message="No such device.")
     return device
 
 
 def photo_or_404(photo_id: int) -> Photo:
-    photo = db().scalar(select(Photo).where(Photo.id == photo_id,
-                                            visible_patient(Photo.patient_id)))
+    photo = db().scalar(for_request(select(Photo).where(
+        Photo.id == photo_id, visible_patient(Photo.patient_id))))
     if photo is None:
         abort(404, message="No such photo.")
     note_read(photo.patient_id, "photo", photo.id)

@@ -15,6 +15,7 @@ from flask import Flask, Response, json
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, PendingRollbackError
+from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from domain.errors import Conflict, DomainError, NotAllowed
@@ -130,6 +131,13 @@ def register_error_handlers(app: Flask) -> None:
     def integrity_error(error: IntegrityError):
         log.info("integrity error: %s", error.orig)
         return problem(409, "The request conflicts with the current state of the resource.")
+
+    @app.errorhandler(StaleDataError)
+    @app.errorhandler(ObjectDeletedError)
+    def changed_meanwhile(error: StaleDataError | ObjectDeletedError):
+        # Another request removed (or changed) the row between this one's read and write.
+        log.info("row changed by another request: %s", error.__class__.__name__)
+        return problem(409, "Another request changed or removed this meanwhile; read it again.")
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(PendingRollbackError)  # the session's connection failed earlier on

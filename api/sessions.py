@@ -98,7 +98,10 @@ class SessionByIdViews(MethodView):
         """One done session with its number, phase, timing and warnings"""
         row, course = session_or_404(session_id)
         zone = _zone(course)
-        record = next(r for r in tracking.session_records(db(), course, zone) if r.row is row)
+        record = next((r for r in tracking.session_records(db(), course, zone) if r.row is row),
+                      None)
+        if record is None:  # undone by another request since the lookup
+            abort(404, message="No such session.")
         return _in_zone(session_body(record), zone)
 
     @login_required()

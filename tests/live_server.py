@@ -31,8 +31,12 @@ def free_port() -> int:
 class LiveServer:
     """Speaks JSON to the server, one new connection per request (so workers take turns)."""
 
-    def __init__(self, port: int, process: subprocess.Popen):
-        self.port, self.process = port, process
+    def __init__(self, port: int, process: subprocess.Popen, log_path: Path):
+        self.port, self.process, self.log_path = port, process, log_path
+
+    def log_tail(self, size: int = 4000) -> str:
+        """The end of the server's log (its warnings and errors)."""
+        return self.log_path.read_text(errors="replace")[-size:]
 
     def request(self, method: str, path: str, body=None, headers: dict | None = None,
                 token: str | None = None) -> tuple[int, dict, bytes]:
@@ -58,7 +62,8 @@ class LiveServer:
 
 @contextmanager
 def gunicorn(database_url: str, redis_url: str, photo_dir: Path, workers: int = 3):
-    """Serve the app with `workers` sync workers until the block ends."""
+    """Serve the app with `workers` sync workers until the block ends; its log (warnings
+    and errors) goes to gunicorn.log beside `photo_dir`."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "PHOTO_DIR": str(photo_dir),
            "RATELIMIT_STORAGE_URI": redis_url,
@@ -66,10 +71,11 @@ def gunicorn(database_url: str, redis_url: str, photo_dir: Path, workers: int = 
            "SECRET_KEY": secrets.token_hex(32), "LOG_LEVEL": "WARNING",
            "WEB_CONCURRENCY": str(workers), "BIND": f"127.0.0.1:{port}"}
     photo_dir.mkdir(parents=True, exist_ok=True)
-    process = subprocess.Popen([str(GUNICORN), "-c", "gunicorn.conf.py", "wsgi:app"],
-                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
-    server = LiveServer(port, process)
+    log_path = photo_dir.parent / "gunicorn.log"
+    with log_path.open("ab") as log:
+        process = subprocess.Popen([str(GUNICORN), "-c", "gunicorn.conf.py", "wsgi:app"],
+                                   cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
+    server = LiveServer(port, process, log_path)
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -79,8 +85,7 @@ def gunicorn(database_url: str, redis_url: str, photo_dir: Path, workers: int = 
             except OSError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("gunicorn did not start: "
-                                   + process.stderr.read().decode(errors="replace")[-2000:])
+                raise RuntimeError("gunicorn did not start: " + server.log_tail(2000))
             time.sleep(0.2)
         yield server
     finally:

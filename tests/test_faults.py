@@ -202,18 +202,11 @@ def run_phones(phones: list[Phone], until: threading.Event) -> list[threading.Th
     return threads
 
 
-def drain(stream) -> None:
-    """Read a pipe to its end, so a chatty server never blocks writing its log."""
-    for _ in iter(lambda: stream.read(65536), b""):
-        pass
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     folder = tmp_path_factory.mktemp("faults")
     with live_database(folder) as (url, engine), \
             gunicorn(url, REDIS, folder / "photos", workers=WORKERS) as server:
-        threading.Thread(target=drain, args=(server.process.stderr,), daemon=True).start()
         base_url = f"http://127.0.0.1:{server.port}"
         phones = []
         start = (datetime.now(ZoneInfo("Europe/Berlin")) - timedelta(days=160)).date()

@@ -58,11 +58,11 @@ def world(tmp_path_factory):
             "base_url": f"http://127.0.0.1:{server.port}", "database_url": url,
             "patient": {"id": patient.id, "token": patient.token},
             "clinician": {"id": clinician.id, "token": clinician.token}}))
-        yield folder, description
+        yield folder, description, server
 
 
 def test_every_operation_as_each_role_passes_every_check(world, figure):
-    folder, description = world
+    folder, description, server = world
     runs = {}
     for role in ROLES:
         output = (folder / f"{role}.log").open("w")
@@ -92,7 +92,8 @@ def test_every_operation_as_each_role_passes_every_check(world, figure):
                f"{seconds:.0f} s)")
     failed = {role: (folder / f"{role}.log").read_text()[-20000:]
               for role, (code, _, _) in results.items() if code != 0}
-    assert not failed, "\n\n".join(f"--- {role} ---\n{log}" for role, log in failed.items())
+    assert not failed, "\n\n".join([*(f"--- {role} ---\n{log}" for role, log in failed.items()),
+                                     f"--- server log ---\n{server.log_tail()}"])
 
 
 def test_every_check_schemathesis_has_is_used():
