@@ -18,7 +18,6 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, Pending
 from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from api.database import db
 from domain.errors import Conflict, DomainError, NotAllowed
 from schemas.document import DocumentPlugin
 from storage.images import UnreadableImage, UnsupportedImage
@@ -151,7 +150,7 @@ def register_error_handlers(app: Flask) -> None:
     def database_error(error: DBAPIError):
         # A connection that broke under the request (psycopg's InterfaceError, ...)
         # is the database being unavailable; any other driver error is a bug.
-        if error.connection_invalidated or _connection_broken():
+        if error.connection_invalidated:
             return database_unavailable(error)
         return unexpected(error)
 
@@ -162,14 +161,3 @@ def register_error_handlers(app: Flask) -> None:
         log.exception("unhandled error")
         return problem(500, "Internal error.")
 
-
-def _connection_broken() -> bool:
-    """Whether the request's own database connection is dead (psycopg marks a connection
-    whose server went away as broken; a driver error on it then says nothing of the SQL,
-    such as a ProgrammingError for a result the dead server never sent)."""
-    session = db()
-    try:
-        raw = session.connection().connection.dbapi_connection
-    except Exception:  # noqa: BLE001 - no usable connection to ask; not a broken one
-        return False
-    return bool(getattr(raw, "broken", False) or getattr(raw, "closed", False))

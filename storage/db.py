@@ -27,7 +27,23 @@ def make_engine(url: str, **options) -> Engine:
         engine = create_engine(url, **options)
         event.listen(engine, "connect", _apply_sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, **options)
+    engine = create_engine(url, pool_pre_ping=True, **options)
+    event.listen(engine, "handle_error", _broken_connection_is_a_disconnect)
+    return engine
+
+
+def _broken_connection_is_a_disconnect(context) -> None:
+    """psycopg marks a connection whose server went away as broken; any error raised on it
+    (even a ProgrammingError for a result the dead server never sent) is a disconnect, so
+    SQLAlchemy invalidates the connection and the error says `connection_invalidated`."""
+    if context.is_disconnect or context.connection is None:
+        return
+    try:
+        raw = context.connection.connection.dbapi_connection
+    except Exception:  # noqa: BLE001 - already invalidated: SQLAlchemy knows
+        return
+    if getattr(raw, "broken", False):
+        context.is_disconnect = True
 
 
 def _apply_sqlite_pragmas(dbapi_connection, _record) -> None:
