@@ -102,7 +102,7 @@ def _report(runs, counts: dict[int, int]) -> bool:
         (few == many <= GOAL_MAX_QUERIES,
          f"SQL per request = {few} with {FEW_PATIENTS:,} patients, {many} with {PATIENTS:,} "
          f"(goal: the same, <= {GOAL_MAX_QUERIES})"),
-        (errors == 0, f"errors = {errors} (non-2xx and socket errors, all runs)"),
+        (errors == 0, f"errors = {errors} (HTTP 4xx/5xx and socket errors, all runs)"),
     )
     for met, line in checks:
         print(f"{line:<72} {'ok' if met else 'MISSED'}")

@@ -23,7 +23,7 @@ class WrkResult:
 
     requests: int
     duration_s: float
-    non_2xx: int
+    http_errors: int  # answers of 400 and up
     socket_errors: int
     p50_ms: float
     p99_ms: float
@@ -34,7 +34,7 @@ class WrkResult:
 
     @property
     def errors(self) -> int:
-        return self.non_2xx + self.socket_errors
+        return self.http_errors + self.socket_errors
 
 
 def ensure_installed() -> None:
@@ -77,7 +77,7 @@ def run(base_url: str, requests_file: Path, *, duration_s: int, connections: int
     return WrkResult(
         requests=data["requests"],
         duration_s=data["duration_us"] / 1e6,
-        non_2xx=data["non_2xx"],
+        http_errors=data["http_errors"],
         socket_errors=(data["connect_errors"] + data["read_errors"] + data["write_errors"]
                        + data["timeouts"]),
         p50_ms=data["p50_us"] / 1e3,
