@@ -41,6 +41,9 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "scalpcourse")
     RATELIMIT_HEADERS_ENABLED = True
+    # With the shared store unreachable, count in each worker's memory until it is back
+    # (Flask-Limiter retries it): logins stay limited, per worker, instead of failing.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
     # Invite codes have 50 bits; this makes guessing one hopeless.
     REDEEM_RATE_LIMIT = os.environ.get("REDEEM_RATE_LIMIT", "10 per minute")

@@ -196,3 +196,22 @@ def test_patients_cannot_register_as_clinicians_and_clinicians_cannot_start_cour
     response = clinician.post("/courses", json={"regimen": "standard", "setting": "home",
                                                 "start_date": "2026-11-01"})
     assert response.status_code == 403
+
+
+def test_with_the_rate_limit_store_down_reads_work_and_logins_stay_limited(app, client, patient):
+    """The limit store (Redis in production) unreachable: a patient still reads their data
+    (no request but a rate-limited one asks the store anything), and logins are counted in
+    the worker's memory instead, still turning the 11th attempt into a 429."""
+    from api.limits import limiter
+
+    app.config["RATELIMIT_STORAGE_URI"] = "redis://127.0.0.1:1/0"
+    limiter.init_app(app)
+    try:
+        assert patient.get("/me").status_code == 200
+        assert patient.get("/courses").status_code == 200
+        statuses = [login(client, patient.email, "wrong password!").status_code
+                    for _ in range(11)]
+        assert statuses == [401] * 10 + [429]
+    finally:
+        app.config["RATELIMIT_STORAGE_URI"] = "memory://"
+        limiter.init_app(app)
