@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, request
+from flask.sessions import SessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from api import access_log, digests, headers, request_log
+from api import access_log, digests, headers, limits, request_log
 from api.config import Config, production_problems
 from api.database import Database
 from api.errors import ProblemApi, register_error_handlers
-from api.limits import limiter
 
 
 def create_app(config: type | None = None) -> Flask:
@@ -21,13 +21,14 @@ def create_app(config: type | None = None) -> Flask:
     if problems:
         raise RuntimeError("refusing to start in production: " + "; ".join(problems))
     app.json.sort_keys = False
+    app.session_interface = NoCookieSessions()
     if app.config["PROXY_COUNT"]:
         hops = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     database = Database(app)
     digests.install(database.sessions.session_factory)
-    limiter.init_app(app)
+    limits.init_app(app)
     app.url_map.converters["int"] = DatabaseId
     api = ProblemApi(app)
     api.register_converter(DatabaseId, lambda converter: {
@@ -51,6 +52,21 @@ def create_app(config: type | None = None) -> Flask:
 def _limit_json_bodies() -> None:
     if request.mimetype == "application/json":
         request.max_content_length = current_app.config["MAX_JSON_LENGTH"]
+
+
+class NoCookieSessions(SessionInterface):
+    """The API authenticates by bearer token and keeps no cookie session.
+
+    Flask's default opens a signed-cookie session on every request, a measurable
+    part of a cheap one; this one opens none, so `flask.session` is a NullSession
+    that refuses writes.
+    """
+
+    def open_session(self, app, request):
+        return None
+
+    def save_session(self, app, session, response):
+        return None
 
 
 class DatabaseId(IntegerConverter):

@@ -26,7 +26,7 @@ from api.auth import (
 )
 from api.database import db
 from api.exports import ZIP, attachment
-from api.limits import login_account_key, rate_limited
+from api.limits import limiter, login_account_key
 from schemas.accounts import (
     AccountErasureSchema,
     ProfileUpdateSchema,
@@ -67,7 +67,7 @@ class RegisterView(MethodView):
 @blp.route("/auth/token")
 class TokenView(MethodView):
     @blp.doc(security=[])
-    @rate_limited(lambda: current_app.config["LOGIN_RATE_LIMIT"], key_func=login_account_key)
+    @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], key_func=login_account_key)
     @blp.arguments(TokenRequestSchema)
     @blp.response(200, TokenSchema)
     def post(self, data):

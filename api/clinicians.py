@@ -17,7 +17,7 @@ from api.access import patient_or_404
 from api.auth import CLINICIAN, current_user, login_required
 from api.blueprint import Blueprint
 from api.database import db
-from api.limits import rate_limited
+from api.limits import limiter
 from api.shares import code_digest, share_body
 from api.digests import refresh_digest
 from domain.schedule import SessionWindow, window_state
@@ -45,7 +45,7 @@ def _redeem_key() -> str:
 @blp.route("/clinician/patients")
 class LinkedPatientViews(MethodView):
     @login_required(CLINICIAN)
-    @rate_limited(lambda: current_app.config["REDEEM_RATE_LIMIT"], key_func=_redeem_key)
+    @limiter.limit(lambda: current_app.config["REDEEM_RATE_LIMIT"], key_func=_redeem_key)
     @blp.arguments(RedeemSchema)
     @blp.response(201, LinkSchema)
     def post(self, data):

@@ -1,40 +1,27 @@
 """Flask-Limiter: the rate limits of the API (login attempts per account, invite codes).
 
-Only the views decorated with `rate_limited` have limits; every other request
-is exempt before Flask-Limiter resolves anything (its per-request lookup of
-limits is a measurable part of a cheap request such as the course status).
+Every limit is a decorator on its view (`limiter.limit`), and a decorated view
+checks its own limits when it is called. Flask-Limiter's before_request hook
+checks the other kinds, application-wide and default limits, of which this API
+has none; since every request paid for that hook (about a tenth of a course
+status), `init_app` leaves it out while there are none.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from flask import current_app, request
+from flask import Flask, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 limiter = Limiter(key_func=get_remote_address)
-_RATE_LIMITED = "_rate_limited"
 
 
-def rate_limited(limit: Callable[[], str], key_func: Callable[[], str]):
-    """`limiter.limit`, marking the view so the filter below lets its requests through."""
-
-    def decorator(view):
-        limited = limiter.limit(limit, key_func=key_func)(view)
-        # functools.wraps copies the mark onto every decorator above this one.
-        setattr(limited, _RATE_LIMITED, True)
-        return limited
-
-    return decorator
-
-
-@limiter.request_filter
-def _has_no_limits() -> bool:
-    view = current_app.view_functions.get(request.endpoint or "")
-    view_class = getattr(view, "view_class", None)
-    method = getattr(view_class, request.method.lower(), None) if view_class else view
-    return not getattr(method, _RATE_LIMITED, False)
+def init_app(app: Flask) -> None:
+    limiter.init_app(app)
+    manager = limiter.limit_manager
+    if manager.application_limits or manager.default_limits:
+        return
+    app.before_request_funcs[None].remove(limiter._check_request_limit)
 
 
 def login_account_key() -> str:
