@@ -5,6 +5,7 @@ as many as the CPUs allow, recycled now and then; every value can be
 overridden from the environment.
 """
 
+import gc
 import multiprocessing
 import os
 
@@ -26,3 +27,12 @@ accesslog = None
 errorlog = "-"
 # Only the local reverse proxy may set X-Forwarded-* (see PROXY_COUNT for the app).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_worker_init(worker):
+    """Move everything the worker holds once the app is loaded out of the garbage
+    collector's sight. Those objects (the app, its models and schemas: some 130,000)
+    live as long as the worker, yet every full collection walked them all: about
+    100 ms during which the worker answers no one. Frozen, a full collection sees only
+    what requests allocated."""
+    gc.freeze()
