@@ -14,7 +14,7 @@ one of them writing over what it never saw.
 
 from __future__ import annotations
 
-from flask import request
+from flask import g, request
 from flask_smorest import abort
 from sqlalchemy import ColumnElement, Select, bindparam, select
 
@@ -22,6 +22,18 @@ from api.access_log import note_read
 from api.auth import PATIENT, current_user
 from api.database import db
 from storage.models import Course, Device, Photo, Share, TreatmentSession, Upload, User, utcnow
+
+
+def _found(patient_id: int, object_type: str, object_id: int | None) -> None:
+    """Every lookup ends here: this request acts on (and a clinician's GET reads) the
+    records of `patient_id`. The idempotency layer files a stored response under it."""
+    g.patient_id = patient_id
+    note_read(patient_id, object_type, object_id)
+
+
+def acted_on_patient() -> int | None:
+    """The patient whose records this request looked up, if any."""
+    return g.get("patient_id")
 
 
 def for_request(statement: Select) -> Select:
@@ -56,7 +68,7 @@ def patient_or_404(patient_id: int) -> User:
                                              visible_patient(User.id)))
     if patient is None:
         abort(404, message="No such patient.")
-    note_read(patient.id, "patient", patient.id)
+    _found(patient.id, "patient", patient.id)
     return patient
 
 
@@ -75,7 +87,7 @@ def course_or_404(course_id: int, reading: str = "course") -> Course:
     course = db().scalar(for_request(query), {"course_id": course_id, "user_id": user.id})
     if course is None:
         abort(404, message="No such course.")
-    note_read(course.patient_id, reading, course.id)
+    _found(course.patient_id, reading, course.id)
     return course
 
 
@@ -87,7 +99,7 @@ def session_or_404(session_id: int) -> tuple[TreatmentSession, Course]:
     )).first()
     if row is None:
         abort(404, message="No such session.")
-    note_read(row.Course.patient_id, "session", row.TreatmentSession.id)
+    _found(row.Course.patient_id, "session", row.TreatmentSession.id)
     return row.TreatmentSession, row.Course
 
 
@@ -104,7 +116,7 @@ def photo_or_404(photo_id: int) -> Photo:
         Photo.id == photo_id, visible_patient(Photo.patient_id))))
     if photo is None:
         abort(404, message="No such photo.")
-    note_read(photo.patient_id, "photo", photo.id)
+    _found(photo.patient_id, "photo", photo.id)
     return photo
 
 

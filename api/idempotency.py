@@ -9,7 +9,11 @@ its lease runs out.
 - same key, same request: the first response again, nothing new created;
 - same key, another request (method, path or body): 422;
 - same key while the first is still running: 409;
-- keys are per user: another user's key means nothing to you.
+- keys are per user: another user's key means nothing to you;
+- a stored response is filed under the patient whose records the request
+  looked up: it is erased with that patient, and a clinician gets it again
+  only while the patient still shares with them (else the 404 a new request
+  would get).
 
 Without a key the decorator still commits the unit of work once, so every
 creating view reads the same: flush, return, and let this layer commit.
@@ -27,9 +31,10 @@ from flask_smorest import Blueprint, abort
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from api.access import acted_on_patient, visible_patient
 from api.auth import current_user
 from api.database import db
-from storage.models import IdempotencyRecord, utcnow
+from storage.models import IdempotencyRecord, User, utcnow
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -146,11 +151,18 @@ def _claim(key: str, fingerprint: str) -> int | Response:
         abort(422, message=f"This {HEADER} was already used for a different request.",
               errors={HEADER: ["Key reused with a different request."]})
     if existing.status_code is not None:
+        if existing.patient_id is not None and not _still_visible(existing.patient_id):
+            abort(404, message="No such patient.")
         return _replay(existing)
     if existing.created_at < now - CLAIM_LEASE and _take_over(existing.id, existing.created_at):
         return existing.id
     abort(409, message="A request with this Idempotency-Key is still being processed; retry shortly.",
           headers={"Retry-After": "1"})
+
+
+def _still_visible(patient_id: int) -> bool:
+    return db().scalar(select(User.id).where(User.id == patient_id,
+                                                visible_patient(User.id))) is not None
 
 
 def _take_over(record_id: int, claimed_at) -> bool:
@@ -173,6 +185,7 @@ def _store(record_id: int, response: Response) -> None:
         update(IdempotencyRecord)
         .where(IdempotencyRecord.id == record_id)
         .values(
+            patient_id=acted_on_patient(),
             status_code=response.status_code,
             response_body=response.get_data(),
             response_headers={

@@ -8,9 +8,11 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import text, update
+from sqlalchemy import select, text, update
 
-from storage.models import AccessLogEntry, Share, utcnow
+from api.database import db
+from storage.models import AccessLogEntry, IdempotencyRecord, Share, utcnow
+from tests.conftest import PASSWORD
 
 CODE = re.compile(r"^[2-9A-HJ-NP-Z]{5}-[2-9A-HJ-NP-Z]{5}$")
 
@@ -93,6 +95,41 @@ def test_revocation_holds_from_the_very_next_request(patient, clinician, link):
     assert clinician.get("/clinician/patients").get_json()["items"] == []
     (listed,) = patient.get("/shares").get_json()["items"]
     assert listed["state"] == "revoked"
+
+
+def test_a_retried_note_replays_only_while_the_patient_shares(patient, clinician, link):
+    course = start_course(patient)
+    share = link(patient, clinician)
+    path, body = f"/courses/{course['id']}/notes", {"text": "Scalp calm; continue."}
+    headers = {"Idempotency-Key": "note-1"}
+    first = clinician.post(path, json=body, headers=headers)
+    assert first.status_code == 201
+    again = clinician.post(path, json=body, headers=headers)
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json() == first.get_json()
+
+    assert patient.delete(f"/shares/{share['id']}").status_code == 204
+    revoked = clinician.post(path, json=body, headers=headers)
+    assert revoked.status_code == 404
+    assert "Scalp calm" not in revoked.get_data(as_text=True)
+
+
+def test_an_erased_patient_leaves_no_replayable_response_with_a_clinician(
+        app, patient, clinician, link):
+    course = start_course(patient)
+    link(patient, clinician)
+    path, body = f"/courses/{course['id']}/notes", {"text": "Mild erythema at the crown."}
+    headers = {"Idempotency-Key": "note-erased"}
+    assert clinician.post(path, json=body, headers=headers).status_code == 201
+    assert patient.delete("/me", json={"password": PASSWORD}).status_code == 204
+
+    with app.app_context():
+        kept = db().scalars(select(IdempotencyRecord.response_body)
+                            .where(IdempotencyRecord.user_id == clinician.user["id"])).all()
+    assert not [stored for stored in kept if b"erythema" in (stored or b"")]
+    replay = clinician.post(path, json=body, headers=headers)
+    assert replay.status_code == 404
+    assert "erythema" not in replay.get_data(as_text=True)
 
 
 def test_a_code_is_redeemed_once_even_by_two_clinicians_at_the_same_moment(app, patient,
