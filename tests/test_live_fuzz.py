@@ -8,8 +8,8 @@ second patient linked to the clinician, whose records the clinician sees.
 Then every operation of the served document (`/api/v1/openapi.json`) is
 fuzzed as the patient and as the linked clinician, in two processes at once
 (`tests/live_fuzz_role.py`), `LIVE_FUZZ_EXAMPLES` examples per operation
-(100 unless lowered for a quick local run; CI uses 100). The totals are
-printed: operations, cases, failures.
+(100 unless lowered; `.ci/run` runs 100 on PostgreSQL and 50 on SQLite). The
+totals are printed: operations, cases, failures.
 """
 
 from __future__ import annotations
