@@ -161,8 +161,9 @@ def _claim(key: str, fingerprint: str) -> int | Response:
 
 
 def _still_visible(patient_id: int) -> bool:
-    return db().scalar(select(User.id).where(User.id == patient_id,
-                                                visible_patient(User.id))) is not None
+    """Whether the caller may still see this patient (a clinician: while they share)."""
+    query = select(User.id).where(User.id == patient_id, visible_patient(User.id))
+    return db().scalar(query) is not None
 
 
 def _take_over(record_id: int, claimed_at) -> bool:

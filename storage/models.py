@@ -108,8 +108,9 @@ class IdempotencyRecord(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    # The patient whose records a clinician's request created: the stored response is
-    # about them, so it is erased with them and replayed only while they share.
+    # The patient whose records the request looked up (for a clinician's request, someone
+    # else): the stored response is about them, so it is erased with them and replayed to a
+    # clinician only while they share.
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
                                                    index=True)
     key: Mapped[str] = mapped_column(String(255))
