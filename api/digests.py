@@ -75,7 +75,15 @@ def _refresh_touched(session: Session) -> None:
         patients |= set(session.scalars(
             select(Course.patient_id).where(Course.id.in_(touched["courses"]))))
     if patients:
-        for course in session.scalars(select(Course).where(Course.patient_id.in_(patients))):
+        # The courses are locked first (PostgreSQL; SQLite has one writer anyway): another
+        # transaction refreshing the same patient, such as a photo upload beside a session
+        # log, waits here until this one commits, then computes from what it committed;
+        # side by side, the later commit would write facts without the other's row. The
+        # courses, not the patient's row, because a write's lookup already holds its course:
+        # waiting for the patient while holding a course would let two writers deadlock.
+        courses = session.scalars(select(Course).where(Course.patient_id.in_(patients))
+                                  .order_by(Course.id).with_for_update(key_share=True))
+        for course in courses:
             course.status_facts = tracking.collect_facts(session, course)
     for patient_id in sorted(patients):
         refresh_digest(session, patient_id)

@@ -6,6 +6,8 @@ can write the same course at once. Neither may get a 500.
 
 from __future__ import annotations
 
+import threading
+from contextlib import suppress
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,8 +15,12 @@ from sqlalchemy import delete, text
 from sqlalchemy.exc import OperationalError
 
 from api import sessions as session_routes
+from api import tracking
+from api.database import db
 from storage.db import make_engine
-from storage.models import TreatmentSession
+from storage.models import Course, TreatmentSession
+from tests.conftest import Caller
+from tests.course_samples import add_photo
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -71,3 +77,45 @@ def test_a_session_undone_by_another_request_during_a_correction_is_never_a_500(
         assert "meanwhile" in response.get_json()["detail"]
     monkeypatch.undo()
     assert patient.get(f"/courses/{course_id}/status").status_code == 200
+
+
+def test_a_session_and_a_photo_saved_at_once_both_reach_the_status_facts(
+        app, patient, monkeypatch):
+    """The phone syncs a session log while it uploads a photo. Each transaction refreshes
+    the course's stored status facts before its commit; they must take turns, or the
+    second to commit writes facts that miss the first one's row."""
+    course_id = start_course(patient)
+    both_computing = threading.Barrier(2)
+    collect = tracking.collect_facts
+    waited = set()
+
+    def collect_side_by_side(session, course):
+        # Each request's first refresh waits for the other's (at most a second).
+        if threading.get_ident() not in waited:
+            waited.add(threading.get_ident())
+            with suppress(threading.BrokenBarrierError):
+                both_computing.wait(timeout=1)
+        return collect(session, course)
+
+    monkeypatch.setattr(tracking, "collect_facts", collect_side_by_side)
+    phone = Caller(app.test_client(), patient.token, patient.user, patient.email)
+    answers = {}
+
+    def upload_photo():
+        # A baseline photo, taken before the session.
+        answers["photo"] = add_photo(phone, "vertex", datetime.now(BERLIN) - timedelta(days=40),
+                                     course_id=course_id)
+
+    uploader = threading.Thread(target=upload_photo)
+    uploader.start()
+    answers["session"] = log_session(patient, course_id, 30).status_code
+    uploader.join()
+    monkeypatch.undo()
+
+    assert answers["session"] == 201 and answers["photo"]
+    with app.app_context():
+        course = db().get(Course, course_id)
+        assert course.status_facts == tracking.collect_facts(db(), course)
+    status = patient.get(f"/courses/{course_id}/status").get_json()
+    assert status["sessions_done"] == 1
+    assert "vertex" not in status["photos_due"]["areas"]
