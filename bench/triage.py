@@ -19,12 +19,11 @@ from pathlib import Path
 from sqlalchemy import event
 
 from bench import BenchError, seed, server, wrk
-from bench.status import TRIVIAL_PATH, _get_json, _percent
+from bench.status import THREADS, TRIVIAL_PATH, _get_json, _percent
 
 PATIENTS = 2_000
 FEW_PATIENTS = 100
 CONNECTIONS = 32
-THREADS = 2
 WARMUP_S = 3
 TRIAGE_PATH = "/api/v1/clinician/patients?limit=50"
 GOAL_RATIO = 0.10
