@@ -11,10 +11,11 @@ Every key sorts ascending, so a cursor is the last row's key tuple.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import Row, and_, bindparam, case, func, literal, or_, select, tuple_
+from sqlalchemy import Row, Select, and_, bindparam, case, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from storage.models import Share, TriageDigest, User, UTCDateTime
@@ -69,28 +70,45 @@ def triage_page(session: Session, clinician_id: int, now: datetime, filters: Tri
     are read for the page's patients only: sorting every linked patient's
     whole row is what made the list slow.
     """
-    ranking = LINKED
-    if filters.flag == "consult_doctor":
-        ranking = ranking.where(TriageDigest.consult_doctor.is_(True))
-    if filters.overdue is not None:
-        overdue = TriageDigest.overdue_from <= NOW
-        ranking = ranking.where(overdue if filters.overdue
-                                else or_(~overdue, TriageDigest.overdue_from.is_(None)))
-    if filters.on_hold is not None:
-        on_hold = TriageDigest.course_status == "on_hold"
-        ranking = ranking.where(on_hold if filters.on_hold
-                                else or_(~on_hold, TriageDigest.course_status.is_(None)))
+    query = _page_query(filters.flag == "consult_doctor", filters.overdue, filters.on_hold,
+                        bool(filters.name), after is not None)
+    params = {"now": now, "clinician_id": clinician_id, "limit": limit}
     if filters.name:
-        pattern = "%" + filters.name.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        ranking = ranking.join(User, User.id == Share.patient_id).where(
-            func.lower(User.display_name).like(pattern, escape="\\"))
+        params["pattern"] = "%" + filters.name.lower().replace("\\", "\\\\").replace(
+            "%", "\\%").replace("_", "\\_") + "%"
     if after is not None:
+        params.update((f"after_{index}", value) for index, value in enumerate(after))
+    # Plain columns, so Core on the session's connection (its transaction): the ORM's
+    # execution path cost more than the query itself here.
+    return session.connection().execute(query, params).all()
+
+
+@functools.cache
+def _page_query(consult_only: bool, overdue: bool | None, on_hold: bool | None, by_name: bool,
+                after: bool) -> Select:
+    """The statement for one shape of filters, built once; every value is a parameter."""
+    ranking = LINKED
+    if consult_only:
+        ranking = ranking.where(TriageDigest.consult_doctor.is_(True))
+    if overdue is not None:
+        is_overdue = TriageDigest.overdue_from <= NOW
+        ranking = ranking.where(is_overdue if overdue
+                                else or_(~is_overdue, TriageDigest.overdue_from.is_(None)))
+    if on_hold is not None:
+        is_on_hold = TriageDigest.course_status == "on_hold"
+        ranking = ranking.where(is_on_hold if on_hold
+                                else or_(~is_on_hold, TriageDigest.course_status.is_(None)))
+    if by_name:
+        ranking = ranking.join(User, User.id == Share.patient_id).where(
+            func.lower(User.display_name).like(bindparam("pattern"), escape="\\"))
+    if after:
         ranking = ranking.where(tuple_(*(key.element for key in URGENCY_KEY)) > tuple_(
-            *[literal(value, key.type) for value, key in zip(after, URGENCY_KEY)]))
+            *[bindparam(f"after_{index}", type_=key.type)
+              for index, key in enumerate(URGENCY_KEY)]))
     names = [key.name for key in URGENCY_KEY]
-    page = ranking.order_by(*names).limit(limit).subquery()
+    page = ranking.order_by(*names).limit(bindparam("limit")).subquery()
     keys = [page.c[name] for name in names]
-    query = (
+    return (
         select(*ROW, *keys)
         .select_from(page)
         .join(User, User.id == page.c.urgent_patient)
@@ -100,4 +118,3 @@ def triage_page(session: Session, clinician_id: int, now: datetime, filters: Tri
         .outerjoin(TriageDigest, TriageDigest.patient_id == User.id)
         .order_by(*keys)
     )
-    return session.execute(query, {"now": now, "clinician_id": clinician_id}).all()
