@@ -160,4 +160,3 @@ def register_error_handlers(app: Flask) -> None:
         # flask-smorest registered for them (ProblemApi.handle_http_exception).
         log.exception("unhandled error")
         return problem(500, "Internal error.")
-

@@ -151,7 +151,8 @@ def _claim(key: str, fingerprint: str) -> int | Response:
         abort(422, message=f"This {HEADER} was already used for a different request.",
               errors={HEADER: ["Key reused with a different request."]})
     if existing.status_code is not None:
-        if existing.patient_id is not None and not _still_visible(existing.patient_id):
+        # A patient's own records are theirs for as long as the record exists.
+        if existing.patient_id not in (None, user_id) and not _still_visible(existing.patient_id):
             abort(404, message="No such patient.")
         return _replay(existing)
     if existing.created_at < now - CLAIM_LEASE and _take_over(existing.id, existing.created_at):
