@@ -7,7 +7,8 @@ from flask.sessions import SessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from api import access_log, digests, headers, limits, request_log
+from api import access_log, headers, limits, request_log
+from services import status_digests as digests
 from api.config import Config, production_problems
 from api.database import Database
 from api.errors import ProblemApi, register_error_handlers
@@ -81,8 +82,8 @@ class DatabaseId(IntegerConverter):
 
 def _blueprints():
     """The resources, in the order the OpenAPI document lists them."""
-    from api import accounts, calendar, clinicians, courses, devices, exports, health, notes
-    from api import observations, photos, sessions, shares, uploads
+    from api.resources import accounts, calendar, clinicians, courses, devices, exports, health
+    from api.resources import notes, observations, photos, sessions, shares, uploads
 
     return (accounts.blp, courses.blp, sessions.blp, devices.blp, photos.blp, uploads.blp,
             shares.blp, clinicians.blp, observations.blp, notes.blp, exports.blp, calendar.blp,

@@ -69,9 +69,9 @@ def create_clinician(email: str, name: str, timezone: str, password: str) -> Non
 def digests_refresh() -> None:
     """Recompute every course's status facts and every patient's triage digest
     (after an upgrade, or after records were changed outside the app)."""
-    from api import tracking
+    from services import courses as tracking
     from api.auth import PATIENT
-    from api.digests import refresh_digest
+    from services.status_digests import refresh_digest
     from storage.models import Course
 
     session = db()
@@ -93,10 +93,10 @@ def digests_refresh() -> None:
               help="The ZIP file to write.")
 def export_course(course_id: int, out: str) -> None:
     """Write a course's ZIP export (photos, manifest, CSV tables) to FILE, as export.zip does."""
-    from api.album import blob_store
-    from api.archive import stream_zip
-    from api.course_archive import course_members
-    from api.course_export import load_course_export
+    from services.photos import blob_store
+    from services.exports.zip_stream import stream_zip
+    from services.exports.course_zip import course_members
+    from services.exports.course_data import load_course_export
     from storage.models import Course
 
     course = db().get(Course, course_id)
@@ -125,7 +125,7 @@ def seed_demo() -> None:
     from datetime import datetime, time, timedelta
     from zoneinfo import ZoneInfo
 
-    from api import tracking
+    from services import courses as tracking
     from api.auth import PATIENT
     from storage.models import CheckIn, Course, Device, TreatmentSession
 

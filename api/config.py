@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from storage.images import DEFAULT_MAX_PIXELS
+from services.images.pipeline import DEFAULT_MAX_PIXELS
 
 INSTANCE = Path(__file__).resolve().parent.parent / "instance"
 

@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException
 
 from domain.errors import Conflict, DomainError, NotAllowed
 from schemas.document import DocumentPlugin
-from storage.images import UnreadableImage, UnsupportedImage
+from services.images.pipeline import UnreadableImage, UnsupportedImage
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from api import album
+from services import photos as album
 from api.database import db
 from storage import consistency, photo_records
 

@@ -2,7 +2,7 @@
 
 Photo-like 12 MP JPEGs (skin, hair strands, sensor noise; about 2.6 MB each)
 are made once per run and ingested through the project's own pipeline
-(`storage.intake.ingest`: stripped originals, previews, thumbnails in the blob
+(`services.images.ingest.ingest`: stripped originals, previews, thumbnails in the blob
 store) into two courses of a migrated SQLite database: 25 photos and 100.
 
 Each measurement runs in a fresh Python process of its own, so its peak RSS
@@ -69,7 +69,7 @@ def run(duration_s: int) -> bool:
         workdir = Path(tmp)
         print(f"making {sum(PHOTO_COUNTS)} photo-like {WIDTH}x{HEIGHT} JPEGs", flush=True)
         camera = _camera_photos(workdir / "camera", sum(PHOTO_COUNTS))
-        print("ingesting them through storage.intake into two courses "
+        print("ingesting them through services.images.ingest into two courses "
               f"({' and '.join(map(str, PHOTO_COUNTS))} photos)", flush=True)
         database, photo_dir = workdir / "bench.db", workdir / "photos"
         courses = _seed(database, photo_dir, camera)
@@ -143,7 +143,8 @@ def _seed(database: Path, photo_dir: Path, camera: list[Path]) -> dict[int, tupl
     from sqlalchemy.orm import Session
 
     from api.auth import hash_password, token_digest
-    from storage import intake, migrate
+    from services.images import ingest as intake
+    from storage import migrate
     from storage.blobs import LocalBlobStore
     from storage.db import make_engine
     from storage.models import AuthToken, Course, Photo, TreatmentSession, User, utcnow

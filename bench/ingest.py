@@ -5,7 +5,7 @@ Orientation 6 and GPS, three ways, each in a fresh interpreter (so one's peak
 RSS never shows in another's), in the same run on the same machine:
 
 - `ingest`: what `POST /photos` does to the bytes: the SHA-256 of the upload
-  (the dedupe key), then `storage.intake.ingest`: validate with a full
+  (the dedupe key), then `services.images.ingest.ingest`: validate with a full
   decode, orient, strip, preview, thumbnail, hash, and write the three files
   durably (temp file, fsync, rename, directory fsync) into a blob store;
 - `naive`: a full decode, `ImageOps.exif_transpose`, LANCZOS to 1280 and to 320 px;
@@ -156,7 +156,7 @@ def _variant(name: str, data: bytes, store_root: Path):
             image.resize(_fit(image.size, PREVIEW[0]), Image.Resampling.LANCZOS)
             image.resize(_fit(image.size, THUMBNAIL[0]), Image.Resampling.LANCZOS)
     else:
-        from storage import intake
+        from services.images import ingest as intake
         from storage.blobs import LocalBlobStore
 
         store = LocalBlobStore(store_root)

@@ -20,7 +20,7 @@ from schemas.common import (
     StrictSchema,
     Timestamp,
 )
-from storage.images import BLURRY, OVEREXPOSED, TOO_DARK
+from services.images.pipeline import BLURRY, OVEREXPOSED, TOO_DARK
 
 AREA = validate.OneOf(STANDARD_AREAS)
 SHA256 = validate.Regexp(r"^[0-9a-fA-F]{64}$", error="Not a SHA-256 (64 hex digits).")

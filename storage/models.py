@@ -152,7 +152,7 @@ class Course(Base):
     screening: Mapped[dict[str, Any]]
     hold_reasons: Mapped[list[str]]
     concurrent_therapies: Mapped[list[str]]
-    # The records the course status is computed from, kept current by api.digests.
+    # The records the course status is computed from, kept current by services.status_digests.
     status_facts: Mapped[dict[str, Any] | None]
     clearance_note: Mapped[str | None] = mapped_column(Text)
     cleared_at: Mapped[datetime | None]

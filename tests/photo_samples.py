@@ -14,7 +14,7 @@ import zlib
 
 from PIL import Image, ImageDraw, ImageFilter
 
-from storage import images
+from services.images import pipeline as images
 
 images.register_heif()  # to write HEIC samples
 

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, text
 from sqlalchemy.exc import OperationalError
 
-from api import sessions as session_routes
-from api import tracking
+from api.resources import sessions as session_routes
+from services import courses as tracking
 from api.database import db
 from storage.db import make_engine
 from storage.models import Course, TreatmentSession

@@ -17,8 +17,8 @@ from PIL import Image
 from pypdf import PdfReader
 import pypdfium2
 
-from api import timeline_pdf
-from api.archive import CHUNK_SIZE
+from services.exports import timeline_pdf
+from services.exports.zip_stream import CHUNK_SIZE
 from storage.blobs import LocalBlobStore
 from storage.models import AccessLogEntry
 from tests import photo_samples

@@ -39,7 +39,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from api import tracking
+from services import courses as tracking
 from storage.db import make_engine
 from storage.models import Course, TreatmentSession, TriageDigest
 from tests.live_seed import Account, jpeg, live_database, register

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from PIL import Image, ImageChops, ImageOps
 
-from storage import images, intake
+from services.images import ingest as intake, pipeline as images
 from storage.blobs import LocalBlobStore
 from tests import photo_samples as samples
 

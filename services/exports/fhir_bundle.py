@@ -20,8 +20,8 @@ from collections.abc import Callable
 
 from fhir.resources.R4B.bundle import Bundle
 
-from api.course_export import CourseExport
-from api.tracking import SessionRecord, regimen_of
+from services.exports.course_data import CourseExport
+from services.courses import SessionRecord, regimen_of
 from domain.course import ACTIVE, CANCELLED, COMPLETED, ENDED, ON_HOLD, PAUSED
 from domain.outcomes import (
     GLOBAL_ASSESSMENT,

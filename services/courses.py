@@ -254,7 +254,7 @@ def collect_facts(session: Session, course: Course) -> dict:
 
     Only records go in (times in UTC, counts, flags): nothing that depends on
     the day it is read or on the patient's zone, so a stored copy is as good
-    as a fresh one until the records change (`api.digests` keeps it current).
+    as a fresh one until the records change (`services.status_digests` keeps it current).
     """
     rows = records.course_sessions(session, course.id)
     device = None

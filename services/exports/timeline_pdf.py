@@ -23,7 +23,7 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from api.course_export import CourseExport, PhotoEntry
+from services.exports.course_data import CourseExport, PhotoEntry
 from domain.outcomes import HAIR_COUNT, SHEDDING
 from domain.regimen import INTENSIVE
 from storage.blobs import BlobStore

@@ -13,15 +13,15 @@ from __future__ import annotations
 from flask import Response, current_app, json, url_for
 from flask.views import MethodView
 
-from api import album
+from services import photos as album
 from api.access import course_or_404
-from api.archive import stream_zip
+from services.exports.zip_stream import stream_zip
 from api.auth import login_required
 from api.blueprint import Blueprint
-from api.course_archive import course_members
-from api.course_export import load_course_export
+from services.exports.course_zip import course_members
+from services.exports.course_data import load_course_export
 from api.database import db
-from api.timelapse import timelapse
+from services.exports.timelapse import timelapse
 from domain.errors import RuleViolation
 from schemas.exports import GIF, WEBP, FhirBundleSchema, TimelapseArgsSchema
 from schemas.photos import BINARY
@@ -63,7 +63,7 @@ class CoursePdfViews(MethodView):
         "numbers, charts of hair count and shedding, the sessions table"))
     def get(self, course_id):
         """The photo timeline as a PDF to print or show a doctor"""
-        from api.timeline_pdf import PdfFonts, timeline_pdf
+        from services.exports.timeline_pdf import PdfFonts, timeline_pdf
 
         export = load_course_export(db(), course_or_404(course_id, reading=READING))
         fonts = PdfFonts(current_app.config["PDF_FONT"], current_app.config["PDF_BOLD_FONT"])
@@ -99,7 +99,7 @@ class FhirViews(MethodView):
         "photo, Observation per measurement, Consent per clinician link"))
     def get(self, course_id):
         """The course as a FHIR R4 Bundle, for import into a health record"""
-        from api.fhir_bundle import course_bundle
+        from services.exports.fhir_bundle import course_bundle
 
         export = load_course_export(db(), course_or_404(course_id, reading=READING))
         bundle = course_bundle(export, lambda photo_id: url_for(

@@ -28,13 +28,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from api.tracking import CLOCK_SKEW
+from services.courses import CLOCK_SKEW
 from domain.errors import Conflict, RuleViolation
 from domain.photos import BASELINE, STANDARD_AREAS
 from schemas.photos import CLIENT, EXIF, SERVER, WEEK
-from storage import images, intake, photo_records, records
+from services.images import ingest as intake, pipeline as images
+from storage import photo_records, records
 from storage.blobs import BlobStore, LocalBlobStore
-from storage.images import UnreadableImage, UnsupportedImage
+from services.images.pipeline import UnreadableImage, UnsupportedImage
 from storage.models import Course, Photo, Upload, User, utcnow
 
 # An EXIF capture time before this comes from a camera whose clock was never set.

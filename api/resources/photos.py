@@ -7,7 +7,7 @@ from datetime import timedelta, timezone
 from flask import Response, send_file, url_for
 from flask.views import MethodView
 
-from api import album
+from services import photos as album
 from api.access import course_or_404, photo_or_404, visible_patient
 from api.access_log import note_read
 from api.auth import PATIENT, current_user, login_required
@@ -29,7 +29,7 @@ from schemas.photos import (
 )
 from storage import photo_records
 from storage.blobs import sha256_of
-from storage.images import JPEG, PNG, WEBP
+from services.images.pipeline import JPEG, PNG, WEBP
 from storage.models import Photo
 from storage.photo_records import PhotoFilter
 

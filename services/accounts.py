@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.archive import BlobMember, Member, json_member
+from services.exports.zip_stream import BlobMember, Member, json_member
 from storage.blobs import BlobStore
 from storage.models import Photo, User, utcnow
 from storage.patient_data import WITHHELD_COLUMNS, erase_patient, patient_rows

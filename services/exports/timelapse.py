@@ -11,7 +11,7 @@ import io
 
 from PIL import Image, ImageDraw, ImageFont
 
-from api.course_export import PhotoEntry
+from services.exports.course_data import PhotoEntry
 from schemas.exports import WEBP
 from storage.blobs import BlobStore
 

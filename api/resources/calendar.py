@@ -14,7 +14,7 @@ from flask_smorest import abort
 from api.auth import PATIENT, current_user, login_required
 from api.blueprint import Blueprint
 from api.database import db
-from api.ical_feed import feed_owner, issue_calendar_token, scheduled_courses, session_calendar
+from services.calendar import feed_owner, issue_calendar_token, scheduled_courses, session_calendar
 from schemas.calendar import CalendarTokenSchema
 from schemas.photos import BINARY
 from storage.models import utcnow

@@ -18,8 +18,8 @@ from api.auth import CLINICIAN, current_user, login_required
 from api.blueprint import Blueprint
 from api.database import db
 from api.limits import limiter
-from api.shares import code_digest, share_body
-from api.digests import refresh_digest
+from api.resources.shares import code_digest, share_body
+from services.status_digests import refresh_digest
 from domain.schedule import SessionWindow, window_state
 from schemas.clinicians import (
     LinkSchema,

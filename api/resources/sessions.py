@@ -9,7 +9,7 @@ from flask_smorest import abort
 
 from api.blueprint import Blueprint
 
-from api import tracking
+from services import courses as tracking
 from api.access import course_or_404, patient_of, session_or_404
 from api.auth import current_user, login_required
 from api.database import db

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api import tracking
+from services import courses as tracking
 from api.auth import PATIENT
 from domain.course import OPEN_STATUSES
 from domain.devices import DEVICE_EXPIRED

@@ -19,11 +19,11 @@ import csv
 import io
 from datetime import date, datetime
 
-from api.archive import BlobMember, BytesMember, Member, json_member
-from api.course_export import CourseExport
-from api.courses import status_body
-from api.observations import observation_body
-from api.sessions import session_body
+from services.exports.zip_stream import BlobMember, BytesMember, Member, json_member
+from services.exports.course_data import CourseExport
+from api.resources.courses import status_body
+from api.resources.observations import observation_body
+from api.resources.sessions import session_body
 from schemas.courses import CourseSchema, CourseStatusSchema
 from schemas.observations import ObservationSchema
 from schemas.sessions import SessionSchema

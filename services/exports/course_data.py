@@ -17,7 +17,7 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api import tracking
+from services import courses as tracking
 from domain.photos import BASELINE
 from domain.schedule import SessionWindow
 from domain.status import CourseStatus

@@ -2,7 +2,7 @@
 
 No Flask and no database here, so the API, the CLI and the benchmark run the
 very same code. Three steps, so a caller can write the original on another
-thread while the pixels decode (`storage.intake`):
+thread while the pixels decode (`services.images.ingest`):
 
 - `read(data)` recognises the format by its first bytes (never by name or
   Content-Type), parses the header only and refuses what is not one still

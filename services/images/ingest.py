@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage import images
+from services.images import pipeline as images
 from storage.blobs import Batch, BlobStore, StagedBlob
 
 

@@ -9,7 +9,7 @@ from flask.views import MethodView
 from api.blueprint import Blueprint
 from sqlalchemy import select
 
-from api import tracking
+from services import courses as tracking
 from api.access import device_or_404
 from api.auth import PATIENT, current_user, login_required
 from api.database import db

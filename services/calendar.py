@@ -22,7 +22,7 @@ from icalendar import Alarm, Calendar, Event, vDuration
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api import tracking
+from services import courses as tracking
 from api.auth import token_digest
 from domain.course import ACTIVE
 from domain.schedule import SessionWindow

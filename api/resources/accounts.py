@@ -10,9 +10,9 @@ from flask_smorest import abort
 from api.blueprint import Blueprint
 from sqlalchemy import select
 
-from api import album
-from api.account_data import account_members, erase_account
-from api.archive import stream_zip
+from services import photos as album
+from services.accounts import account_members, erase_account
+from services.exports.zip_stream import stream_zip
 from api.auth import (
     PATIENT,
     bearer_token,
@@ -25,7 +25,7 @@ from api.auth import (
     token_digest,
 )
 from api.database import db
-from api.exports import ZIP, attachment
+from api.resources.exports import ZIP, attachment
 from api.limits import limiter, login_account_key
 from schemas.accounts import (
     AccountErasureSchema,

@@ -25,7 +25,7 @@ from flask.views import MethodView
 from flask_smorest import abort
 from werkzeug.http import http_date
 
-from api import album
+from services import photos as album
 from api.access import upload_or_404
 from api.auth import PATIENT, current_user, login_required
 from api.blueprint import Blueprint

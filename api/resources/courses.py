@@ -8,7 +8,7 @@ from flask.views import MethodView
 from api.blueprint import Blueprint
 from sqlalchemy import select
 
-from api import tracking
+from services import courses as tracking
 from api.access import course_or_404, patient_of, visible_patient
 from api.access_log import note_read
 from api.auth import PATIENT, current_user, login_required

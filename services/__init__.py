@@ -1,0 +1,1 @@
+"""Use cases over the domain rules and storage: no Flask, no request."""

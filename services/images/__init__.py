@@ -1,0 +1,1 @@
+"""Image processing of progress photos: the ingest pipeline and comparisons."""
