@@ -7,11 +7,12 @@ from flask.sessions import SessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from api import access_log, headers, limits, request_log
-from services import status_digests as digests
+from api import access_log, docs_ui, headers, limits, request_log, retention
 from api.config import Config, production_problems
 from api.database import Database
 from api.errors import ProblemApi, register_error_handlers
+from schemas.document import DocumentPlugin
+from services import status_digests
 
 
 def create_app(config: type | None = None) -> Flask:
@@ -28,21 +29,26 @@ def create_app(config: type | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     database = Database(app)
-    digests.install(database.sessions.session_factory)
+    status_digests.install(database.sessions.session_factory)
     limits.init_app(app)
     app.url_map.converters["int"] = DatabaseId
-    api = ProblemApi(app)
+    # Schemas are documented as the server checks them (schemas/document.py).
+    api = ProblemApi(app, spec_kwargs={"marshmallow_plugin": DocumentPlugin()})
     api.register_converter(DatabaseId, lambda converter: {
         "type": "integer", "minimum": converter.min, "maximum": converter.max})
     register_error_handlers(app)
-    for blueprint in _blueprints():
+    from api.resources import BLUEPRINTS
+
+    for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
+    docs_ui.init_app(app)
     app.before_request(_limit_json_bodies)
     # after_request handlers run last-registered first: the access log may turn
     # a response into a 503, and the headers and the request log see the result.
     request_log.register(app)
     headers.register(app)
     access_log.register(app)
+    retention.init_app(app)
 
     from api.cli import register_commands
 
@@ -79,12 +85,3 @@ class DatabaseId(IntegerConverter):
     def __init__(self, url_map, **kwargs):
         super().__init__(url_map, min=1, max=2**31 - 1)
 
-
-def _blueprints():
-    """The resources, in the order the OpenAPI document lists them."""
-    from api.resources import accounts, calendar, clinicians, courses, devices, exports, health
-    from api.resources import notes, observations, photos, sessions, shares, uploads
-
-    return (accounts.blp, courses.blp, sessions.blp, devices.blp, photos.blp, uploads.blp,
-            shares.blp, clinicians.blp, observations.blp, notes.blp, exports.blp, calendar.blp,
-            access_log.blp, health.blp)

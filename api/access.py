@@ -19,9 +19,19 @@ from flask_smorest import abort
 from sqlalchemy import ColumnElement, Select, bindparam, select
 
 from api.access_log import note_read
-from api.auth import PATIENT, current_user
+from api.auth import current_user
 from api.database import db
-from storage.models import Course, Device, Photo, Share, TreatmentSession, Upload, User, utcnow
+from domain.roles import PATIENT
+from storage.models import (
+    Course,
+    Device,
+    Photo,
+    Share,
+    TreatmentSession,
+    Upload,
+    User,
+    utcnow,
+)
 
 
 def _found(patient_id: int, object_type: str, object_id: int | None) -> None:

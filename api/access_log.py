@@ -3,7 +3,8 @@
 Lookups note what a clinician read (`note_read`); once the response is known
 to be a success, the rows are written and committed before it leaves. If they
 cannot be written, the read fails with 503 rather than going unrecorded. No
-route changes or deletes a row; the patient reads them at `GET /me/access-log`.
+route changes or deletes a row; the patient reads them at `GET /me/access-log`
+(`api.resources.access_log`).
 """
 
 from __future__ import annotations
@@ -11,22 +12,14 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, g, request
-from flask.views import MethodView
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.auth import CLINICIAN, PATIENT, current_user, login_required
-from api.blueprint import Blueprint
+from api.auth import current_user
 from api.database import db
 from api.errors import problem
-from api.paging import id_page
 from api.request_log import request_id
-from schemas.access_log import AccessLogPageSchema
-from schemas.common import PageArgsSchema
-from storage.models import AccessLogEntry, User
-
-blp = Blueprint("access_log", __name__, url_prefix="/api/v1",
-                description="Who opened a patient's data, and when.")
+from domain.roles import CLINICIAN
+from storage.models import AccessLogEntry
 
 log = logging.getLogger(__name__)
 
@@ -61,23 +54,3 @@ def _write_reads(response: Response) -> Response:
 
 def register(app: Flask) -> None:
     app.after_request(_write_reads)
-
-
-@blp.route("/me/access-log")
-class AccessLogViews(MethodView):
-    @login_required(PATIENT)
-    @blp.arguments(PageArgsSchema, location="query")
-    @blp.response(200, AccessLogPageSchema)
-    def get(self, args):
-        """Who opened my data and photos, newest first"""
-        page, next_cursor = id_page(
-            select(AccessLogEntry, User.display_name)
-            .outerjoin(User, User.id == AccessLogEntry.clinician_id)
-            .where(AccessLogEntry.patient_id == current_user().id), AccessLogEntry.id, args)
-        items = [{"id": entry.id, "at": entry.at, "object_type": entry.object_type,
-                  "object_id": entry.object_id, "action": entry.action,
-                  "request_id": entry.request_id,
-                  "clinician": {"id": entry.clinician_id, "display_name": name}
-                  if entry.clinician_id else None}
-                 for entry, name in page]
-        return {"items": items, "next_cursor": next_cursor}

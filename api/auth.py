@@ -1,70 +1,22 @@
-"""Authentication: argon2id passwords, opaque bearer tokens, role checks.
+"""Authentication of a request: the bearer token, the user behind it, role checks.
 
-A token is `secrets.token_urlsafe(32)`; the database keeps only its SHA-256,
-so a leaked table cannot be replayed. Tokens expire (30 days by default) and
-are revoked on logout and on password change.
+Tokens and passwords themselves are `services.accounts`'s; this module reads
+the token of a request and says who is asking (401 without a valid one, 403
+for a role a view is not for). Views use it through `Blueprint.login_required`
+(`api.blueprint`), which also documents those answers.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import secrets
-from datetime import datetime, timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, g, request
+from flask import g, request
 from flask_smorest import abort
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select
 
 from api.database import db
+from services.accounts import token_digest
 from storage.models import AuthToken, User, utcnow
-
-# OWASP password storage cheat sheet: argon2id, m=19 MiB, t=2, p=1.
-PASSWORDS = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
-# Verified against when the email is unknown, so both cases cost the same.
-_DUMMY_HASH = PASSWORDS.hash(secrets.token_urlsafe(16))
-
-PATIENT, CLINICIAN = "patient", "clinician"
-
-
-def hash_password(password: str) -> str:
-    return PASSWORDS.hash(password)
-
-
-def check_password(user: User | None, password: str) -> bool:
-    """Verify in constant work whether or not the user exists; upgrade weak hashes."""
-    try:
-        PASSWORDS.verify(user.password_hash if user else _DUMMY_HASH, password)
-    except (VerificationError, InvalidHashError):
-        return False
-    if user is None:
-        return False
-    if PASSWORDS.check_needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-    return True
-
-
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def issue_token(user: User) -> tuple[str, datetime]:
-    """Create a token for `user` (added to the session, not committed)."""
-    token = secrets.token_urlsafe(32)
-    expires_at = utcnow() + timedelta(days=current_app.config["TOKEN_TTL_DAYS"])
-    db().add(AuthToken(user=user, token_hash=token_digest(token), expires_at=expires_at))
-    return token, expires_at
-
-
-def revoke_tokens(user_id: int, only_hash: str | None = None) -> None:
-    statement = update(AuthToken).where(
-        AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None)
-    )
-    if only_hash:
-        statement = statement.where(AuthToken.token_hash == only_hash)
-    db().execute(statement.values(revoked_at=utcnow()))
 
 
 def bearer_token() -> str | None:
@@ -104,7 +56,7 @@ def current_user() -> User:
     return g.user
 
 
-def login_required(*roles: str):
+def require_login(*roles: str):
     """Require a valid token, and one of `roles` when given (else 403)."""
 
     def decorator(view):

@@ -1,5 +1,5 @@
 """Operator commands: `flask --app wsgi db upgrade`, `users create-clinician`, `seed-demo`,
-`export course ID --out FILE`."""
+`export course ID --out FILE`, `storage check [--repair]`, `maintenance purge`."""
 
 from __future__ import annotations
 
@@ -10,16 +10,20 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from api.auth import CLINICIAN, hash_password
-from api.database import db
-from api.storage_commands import storage_cli
-from storage import migrate
-from storage.models import User
+from api import retention
+from api.database import db, photo_store
+from domain.roles import CLINICIAN, PATIENT
+from services.accounts import hash_password
+from services.retention import purge_expired_uploads
+from storage import consistency, migrate, photo_records
+from storage.models import User, utcnow
 
 db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
 users_cli = AppGroup("users", help="User accounts.")
 digests_cli = AppGroup("digests", help="Course status facts and triage digests.")
 export_cli = AppGroup("export", help="Exports, written to files.")
+storage_cli = AppGroup("storage", help="Photo files and the rows that point to them.")
+maintenance_cli = AppGroup("maintenance", help="Housekeeping to schedule (cron, systemd timer).")
 
 
 @db_cli.command("upgrade")
@@ -63,14 +67,11 @@ def create_clinician(email: str, name: str, timezone: str, password: str) -> Non
     click.echo(f"clinician {email} created")
 
 
-
-
 @digests_cli.command("refresh")
 def digests_refresh() -> None:
     """Recompute every course's status facts and every patient's triage digest
     (after an upgrade, or after records were changed outside the app)."""
-    from services import courses as tracking
-    from api.auth import PATIENT
+    from services.courses import collect_facts
     from services.status_digests import refresh_digest
     from storage.models import Course
 
@@ -79,7 +80,7 @@ def digests_refresh() -> None:
     with click.progressbar(patient_ids, label="digests") as patients:
         for done, patient_id in enumerate(patients, start=1):
             for course in session.scalars(select(Course).where(Course.patient_id == patient_id)):
-                course.status_facts = tracking.collect_facts(session, course)
+                course.status_facts = collect_facts(session, course)
             refresh_digest(session, patient_id)
             if done % 200 == 0:
                 session.commit()
@@ -93,10 +94,9 @@ def digests_refresh() -> None:
               help="The ZIP file to write.")
 def export_course(course_id: int, out: str) -> None:
     """Write a course's ZIP export (photos, manifest, CSV tables) to FILE, as export.zip does."""
-    from services.photos import blob_store
-    from services.exports.zip_stream import stream_zip
-    from services.exports.course_zip import course_members
     from services.exports.course_data import load_course_export
+    from services.exports.course_zip import course_members
+    from services.exports.zip_stream import stream_zip
     from storage.models import Course
 
     course = db().get(Course, course_id)
@@ -108,10 +108,52 @@ def export_course(course_id: int, out: str) -> None:
     with open(partial, "wb") as target, click.progressbar(
             members, label=f"course {course_id}",
             item_show_func=lambda member: member.name if member else None) as progress:
-        for chunk in stream_zip(progress, blob_store()):
+        for chunk in stream_zip(progress, photo_store()):
             target.write(chunk)
     os.replace(partial, out)
     click.echo(f"{len(members)} files, {os.path.getsize(out):,} bytes written to {out}")
+
+
+@storage_cli.command("check")
+@click.option("--repair", is_flag=True,
+              help="Remove files no row refers to, once an hour old; drop expired uploads.")
+def check(repair: bool) -> None:
+    """Report photos with missing or mismatched files, and files with no photo.
+
+    Exits with 1 while anything is wrong (after the repair, with --repair).
+    """
+    session, store = db(), photo_store()
+    if repair:
+        click.echo(f"expired uploads dropped: {purge_expired_uploads(session, store, utcnow())}")
+    photos = photo_records.count_photos(session)
+    with click.progressbar(photo_records.photo_files(session), length=photos,
+                           label="checking photos") as rows:
+        broken = consistency.check_rows(store, rows)
+    files = list(store.files())
+    with click.progressbar(files, label="checking files") as listed:
+        orphans = consistency.find_orphans(session, listed)
+    for finding in broken:
+        click.echo(f"{finding.kind:<11} photo {finding.photo_id}  {finding.path}")
+    for orphan in orphans:
+        click.echo(f"{orphan.kind:<11} {orphan.age.total_seconds() / 3600:.1f} h old  "
+                   f"{orphan.path}")
+    removed = consistency.remove_orphans(session, store, orphans) if repair else 0
+    counts = {kind: sum(1 for finding in broken if finding.kind == kind)
+              for kind in (consistency.MISSING, consistency.MISMATCHED)}
+    click.echo(f"{photos} photos, {len(files)} files: {counts[consistency.MISSING]} missing, "
+               f"{counts[consistency.MISMATCHED]} mismatched, {len(orphans)} orphans"
+               + (f" ({removed} removed)" if repair else ""))
+    if broken or len(orphans) > removed:
+        raise SystemExit(1)
+
+
+@maintenance_cli.command("purge")
+def purge() -> None:
+    """Delete what is kept only for a while: idempotent responses older than 24 hours,
+    resumable uploads past their expiry with their bytes. Run it every hour."""
+    purged = retention.purge(current_app._get_current_object())
+    click.echo(f"purged {purged.idempotency_records} idempotent responses and "
+               f"{purged.uploads} expired uploads")
 
 
 DEMO_EMAIL = "demo@scalpcourse.example"
@@ -125,8 +167,7 @@ def seed_demo() -> None:
     from datetime import datetime, time, timedelta
     from zoneinfo import ZoneInfo
 
-    from services import courses as tracking
-    from api.auth import PATIENT
+    from services.courses import status_of
     from storage.models import CheckIn, Course, Device, TreatmentSession
 
     session = db()
@@ -172,7 +213,7 @@ def seed_demo() -> None:
         session.add(CheckIn(session_id=row.id, redness_persists=False,
                             swelling_persists=False, infection_signs=False))
     session.commit()
-    status = tracking.status_of(session, course, zone)
+    status = status_of(session, course, zone)
     click.echo(f"demo patient {DEMO_EMAIL} / {DEMO_PASSWORD}: course {course.id}, "
                f"{status.sessions_done} sessions done, next "
                f"{status.next_session.number if status.next_session else '-'} due "
@@ -185,4 +226,5 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(digests_cli)
     app.cli.add_command(storage_cli)
     app.cli.add_command(export_cli)
+    app.cli.add_command(maintenance_cli)
     app.cli.add_command(seed_demo)

@@ -37,6 +37,9 @@ class Config:
     UPLOAD_TTL_HOURS = 24
     TOKEN_TTL_DAYS = int(os.environ.get("TOKEN_TTL_DAYS", 30))
     IDEMPOTENCY_TTL_HOURS = 24
+    # Besides `flask maintenance purge`, each worker purges what is past its time at most
+    # this often, after a response has been sent (api/retention.py).
+    RETENTION_PURGE_INTERVAL_S = int(os.environ.get("RETENTION_PURGE_INTERVAL_S", 600))
     # Flask-Limiter: in-memory for one process, redis://... for several workers.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "scalpcourse")
@@ -61,7 +64,9 @@ class Config:
     OPENAPI_URL_PREFIX = "/api/v1"
     OPENAPI_JSON_PATH = "openapi.json"
     OPENAPI_SWAGGER_UI_PATH = "docs"
-    OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
+    # Served by api/docs_ui.py from api/static/swagger-ui/ (no CDN); the version in the
+    # path is api.docs_ui.SWAGGER_UI_VERSION, and the files there never change.
+    OPENAPI_SWAGGER_UI_URL = "/api/v1/docs/assets/5.35.0/"
     API_SPEC_OPTIONS = {
         "security": [{"bearerAuth": []}],
         "components": {

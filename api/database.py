@@ -1,4 +1,5 @@
-"""The database session of a request: one per application context, removed at teardown."""
+"""Where a request keeps things: the database session (one per application context, removed
+at teardown) and the photo store."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, scoped_session
 
+from storage.blobs import LocalBlobStore
 from storage.db import make_engine, make_session_factory
 
 
@@ -34,3 +36,8 @@ class Database:
 def db() -> Session:
     """The session of the current application context."""
     return current_app.extensions["database"].sessions()
+
+
+def photo_store() -> LocalBlobStore:
+    """The store of photo files, in the configured folder."""
+    return LocalBlobStore(current_app.config["PHOTO_DIR"])

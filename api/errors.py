@@ -14,12 +14,16 @@ import marshmallow as ma
 from flask import Flask, Response, json
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, PendingRollbackError
+from sqlalchemy.exc import (
+    DBAPIError,
+    IntegrityError,
+    OperationalError,
+    PendingRollbackError,
+)
 from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from domain.errors import Conflict, DomainError, NotAllowed
-from schemas.document import DocumentPlugin
+from domain.errors import Conflict, DomainError, NotAllowed, TooLarge
 from services.images.pipeline import UnreadableImage, UnsupportedImage
 
 PROBLEM_JSON = "application/problem+json"
@@ -75,13 +79,10 @@ class ProblemApi(Api):
 
     ERROR_SCHEMA = ProblemSchema
 
-    def _init_spec(self, **kwargs):
-        # Schemas are written as the server checks them (schemas/document.py).
-        super()._init_spec(**{"marshmallow_plugin": DocumentPlugin(), **kwargs})
-
     def _register_responses(self):
-        # Same as flask-smorest's, but error responses are documented with
-        # the media type they are really sent with.
+        # Same as flask-smorest's, but error responses are documented with the media
+        # type they are really sent with. flask-smorest 0.47 has no setting for it:
+        # DEFAULT_RESPONSE_CONTENT_TYPE would also change every success response.
         for status in http.HTTPStatus:
             response = {"description": status.phrase}
             if not (100 <= status < 200) and status not in (204, 304):
@@ -115,8 +116,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
-        status = 409 if isinstance(error, Conflict) else 403 if isinstance(error, NotAllowed) \
-            else 422
+        status = (409 if isinstance(error, Conflict) else 403 if isinstance(error, NotAllowed)
+                  else 413 if isinstance(error, TooLarge) else 422)
         errors = {error.field: [error.detail]} if error.field and status == 422 else None
         return problem(status, error.detail, errors)
 

@@ -1,4 +1,5 @@
-"""`Idempotency-Key` for creating POSTs, kept in the database for 24 hours.
+"""`Idempotency-Key` for creating POSTs, kept in the database for 24 hours
+(then purged: `services.retention`).
 
 A creating request runs as: claim the key (committed, so every worker sees
 it), do the work, then commit the work *together with* the stored response.
@@ -27,7 +28,7 @@ import json
 from datetime import timedelta
 
 from flask import Response, current_app, request
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -42,7 +43,7 @@ MAX_KEY_LENGTH = 255
 CLAIM_LEASE = timedelta(seconds=60)
 REPLAYED_HEADERS = ("Content-Type", "Location", "ETag")
 
-_HEADER_DOC = {
+HEADER_DOC = {
     "in": "header",
     "name": HEADER,
     "required": False,
@@ -54,7 +55,10 @@ _HEADER_DOC = {
 
 
 def idempotent_create(view):
-    """Make a creating POST replayable under `Idempotency-Key` and commit its work once."""
+    """Make a creating POST replayable under `Idempotency-Key` and commit its work once.
+
+    Views use it as `Blueprint.idempotent_create` (`api.blueprint`), which documents it.
+    """
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
@@ -79,7 +83,7 @@ def idempotent_create(view):
         _release(record_id)
         return response
 
-    return Blueprint.doc(parameters=[_HEADER_DOC])(wrapper)
+    return wrapper
 
 
 def _finish(response: Response) -> None:
@@ -212,12 +216,3 @@ def _replay(record: IdempotencyRecord) -> Response:
     response.headers["Idempotent-Replayed"] = "true"
     return response
 
-
-def purge_expired() -> int:
-    """Delete records past their 24 h; returns how many (CLI housekeeping)."""
-    ttl = timedelta(hours=current_app.config["IDEMPOTENCY_TTL_HOURS"])
-    result = db().execute(
-        delete(IdempotencyRecord).where(IdempotencyRecord.created_at < utcnow() - ttl)
-    )
-    db().commit()
-    return result.rowcount

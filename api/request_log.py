@@ -18,7 +18,7 @@ from flask import Flask, Response, g, has_request_context, request
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 log = logging.getLogger("api.requests")
 # The project's own loggers; each gets the JSON handler once.
-PROJECT_LOGGERS = ("api", "storage")
+PROJECT_LOGGERS = ("api", "services", "storage")
 
 
 def request_id() -> str:

@@ -142,7 +142,7 @@ def _seed(database: Path, photo_dir: Path, camera: list[Path]) -> dict[int, tupl
     """Per photo count: (course id, bearer token, [(original path, name in the ZIP)])."""
     from sqlalchemy.orm import Session
 
-    from api.auth import hash_password, token_digest
+    from services.accounts import hash_password, token_digest
     from services.images import ingest as intake
     from storage import migrate
     from storage.blobs import LocalBlobStore

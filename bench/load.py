@@ -35,7 +35,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from api.auth import hash_password, token_digest
+from services.accounts import hash_password, token_digest
 from bench import BenchError, server
 from bench.ingest import phone_photo
 from bench.load_mix import EXPECTED, LOG, READ, UPLOAD, multipart, phone_jpeg

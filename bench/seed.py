@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from api.auth import hash_password, token_digest
+from services.accounts import hash_password, token_digest
 from domain.course import ACTIVE, PAUSED, status_after_sessions
 from domain.devices import PEN, ROLLER, ROLLER_MAX_USES
 from domain.photos import STANDARD_AREAS

@@ -20,3 +20,7 @@ class Conflict(DomainError):
 
 class NotAllowed(DomainError):
     """The caller's role may not do this (403)."""
+
+
+class TooLarge(DomainError):
+    """The request carries more than a rule allows (413)."""

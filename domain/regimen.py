@@ -59,6 +59,19 @@ PHASE_INTERVALS = {
 
 
 @dataclass(frozen=True)
+class Phase:
+    """A run of sessions at one pace: its name, first session and last (None: open-ended)."""
+
+    name: str
+    first: int
+    last: int | None
+
+    @property
+    def interval(self) -> Interval:
+        return PHASE_INTERVALS[self.name]
+
+
+@dataclass(frozen=True)
 class Regimen:
     """How a course is paced: its kind, its setting and the sizes of the intensive phases."""
 
@@ -103,6 +116,26 @@ class Regimen:
         if self.kind == STANDARD:
             return STANDARD_SESSIONS
         return self.weekly_sessions + self.biweekly_sessions
+
+    @property
+    def phases(self) -> tuple[Phase, ...]:
+        """The phases in order: a standard course has one; an intensive one ends in maintenance."""
+        if self.kind == STANDARD:
+            return (Phase(COURSE, 1, STANDARD_SESSIONS),)
+        return (Phase(WEEKLY, 1, self.weekly_sessions),
+                Phase(BIWEEKLY, self.weekly_sessions + 1, self.sessions_planned),
+                Phase(MAINTENANCE, self.sessions_planned + 1, None))
+
+    def summary(self) -> str:
+        """The regimen in words, from the numbers above (PDF cover, dashboard)."""
+        if self.kind == STANDARD:
+            pace = WEEKLY_INTERVAL
+            paced = (f"standard: {STANDARD_SESSIONS} sessions, one every "
+                     f"{pace.window_start}-{pace.window_end} days")
+        else:
+            paced = (f"intensive: {self.weekly_sessions} weekly, then {self.biweekly_sessions} "
+                     f"every {BIWEEKLY_INTERVAL.target // 7} weeks, then monthly maintenance")
+        return f"{paced}; at {'home' if self.setting == HOME else 'a clinic'}"
 
     def completes_after(self, sessions_done: int) -> bool:
         """Whether the course is over; only a standard course ends by itself."""

@@ -3,7 +3,12 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
-from domain.devices import PEN, PROFESSIONAL_NEEDLE_MM, SCALP_NEEDLE_LENGTH_MM, WearStatus
+from domain.devices import (
+    PEN,
+    PROFESSIONAL_NEEDLE_MM,
+    SCALP_NEEDLE_LENGTH_MM,
+    WearStatus,
+)
 from domain.regimen import HOME
 
 # DOMAIN.md section 4: "redness, swelling, pinpoint bleeding, bruising, burning,

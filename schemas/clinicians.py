@@ -9,6 +9,7 @@ from schemas.common import Cursor, PageArgsSchema, PageSchema
 from schemas.courses import CourseSchema, NextSessionSchema
 from schemas.shares import ShareSchema
 
+
 def QueryBoolean(**kwargs) -> fields.Boolean:
     """A query-string boolean: `true`/`false` (or 1/0)."""
     return fields.Boolean(truthy={"true", "1"}, falsy={"false", "0"}, **kwargs)
@@ -64,8 +65,10 @@ class PatientRefSchema(ma.Schema):
 
 
 class PatientSummarySchema(ma.Schema):
-    patient_id = fields.Integer()
-    display_name = fields.String()
-    timezone = fields.String()
+    """A linked patient (`services.clinicians.LinkedPatient`)."""
+
+    patient_id = fields.Integer(attribute="patient.id")
+    display_name = fields.String(attribute="patient.display_name")
+    timezone = fields.String(attribute="patient.timezone")
     linked_at = fields.AwareDateTime()
     courses = fields.List(fields.Nested(CourseSchema))

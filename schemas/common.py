@@ -7,10 +7,11 @@ import binascii
 import json
 from collections.abc import Mapping
 from datetime import timezone
-from importlib import resources
 from functools import cache
+from importlib import resources
 
 import marshmallow as ma
+from flask import url_for
 from marshmallow import fields, validate
 
 MAX_PAGE = 200
@@ -135,6 +136,28 @@ class PageSchema(ma.Schema):
     """A page of a list: subclasses declare `items`."""
 
     next_cursor = Cursor(allow_none=True, required=True, metadata={"type": "string", "nullable": True})
+
+
+class Itself(fields.Nested):
+    """A nested object dumped from the object itself (`urls` of a photo, `session` of a
+    logged session), not from one of its attributes."""
+
+    def get_value(self, obj, attr, accessor=None, default=ma.missing):
+        return obj
+
+
+class Link(fields.String):
+    """A URL of this API for the object dumped: `Link("photos.PhotoByIdViews", {"photo_id": "id"})`
+    fills the route's `photo_id` with the object's `id`."""
+
+    def __init__(self, endpoint: str, route_values: dict[str, str], **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.endpoint = endpoint
+        self.route_values = route_values
+
+    def get_value(self, obj, attr, accessor=None, default=ma.missing):
+        return url_for(self.endpoint, **{name: getattr(obj, attribute)
+                                         for name, attribute in self.route_values.items()})
 
 
 def validate_not_blank(value: str, **kwargs) -> None:

@@ -101,6 +101,12 @@ class PhotosDueSchema(ma.Schema):
     milestone = fields.String()
     areas = fields.List(fields.String())
 
+    @ma.pre_dump
+    def from_pair(self, due, **kwargs):
+        """The status carries the photos due as (milestone, areas)."""
+        milestone, areas = due
+        return {"milestone": milestone, "areas": areas}
+
 
 class DeviceWearSchema(ma.Schema):
     id = fields.Integer()
@@ -108,6 +114,13 @@ class DeviceWearSchema(ma.Schema):
     max_uses = fields.Integer(allow_none=True)
     expires_on = fields.Date(allow_none=True)
     warnings = fields.List(fields.String())
+
+    @ma.pre_dump
+    def from_pair(self, device, **kwargs):
+        """The status carries the device as (id, its wear)."""
+        device_id, wear = device
+        return {"id": device_id, "uses": wear.uses, "max_uses": wear.max_uses,
+                "expires_on": wear.expires_on, "warnings": list(wear.warnings)}
 
 
 class AdherenceSchema(ma.Schema):

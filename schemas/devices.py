@@ -6,7 +6,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from domain.devices import KINDS, NEEDLE_LENGTH_MM
-from schemas.common import StrictBoolean, PatchSchema, PageSchema, StrictSchema
+from schemas.common import PageSchema, PatchSchema, StrictBoolean, StrictSchema
 
 
 class DeviceCreateSchema(StrictSchema):
@@ -27,18 +27,20 @@ class DeviceUpdateSchema(PatchSchema):
 
 
 class DeviceSchema(ma.Schema):
-    id = fields.Integer()
-    kind = fields.String()
-    needle_length_mm = fields.Float()
-    label = fields.String(allow_none=True)
-    material = fields.String(allow_none=True)
-    first_used_on = fields.Date(allow_none=True)
-    retired = StrictBoolean()
-    uses = fields.Integer()
-    max_uses = fields.Integer(allow_none=True)
-    expires_on = fields.Date(allow_none=True)
-    warnings = fields.List(fields.String())
-    created_at = fields.AwareDateTime()
+    """A device with its wear today (`services.devices.DeviceWear`)."""
+
+    id = fields.Integer(attribute="device.id")
+    kind = fields.String(attribute="device.kind")
+    needle_length_mm = fields.Float(attribute="device.needle_length_mm")
+    label = fields.String(attribute="device.label", allow_none=True)
+    material = fields.String(attribute="device.material", allow_none=True)
+    first_used_on = fields.Date(attribute="device.first_used_on", allow_none=True)
+    retired = StrictBoolean(attribute="device.retired")
+    uses = fields.Integer(attribute="wear.uses")
+    max_uses = fields.Integer(attribute="wear.max_uses", allow_none=True)
+    expires_on = fields.Date(attribute="wear.expires_on", allow_none=True)
+    warnings = fields.List(fields.String(), attribute="wear.warnings")
+    created_at = fields.AwareDateTime(attribute="device.created_at")
 
 
 class DevicePageSchema(PageSchema):

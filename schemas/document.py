@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from apispec.ext.marshmallow import MarshmallowPlugin, OpenAPIConverter, resolver
 from apispec.ext.marshmallow.common import resolve_schema_cls, resolve_schema_instance
-
 from marshmallow import fields
 
 from schemas.common import PatchSchema, StrictSchema

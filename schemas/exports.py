@@ -7,8 +7,7 @@ from marshmallow import fields, validate
 
 from domain.photos import STANDARD_AREAS
 from schemas.common import StrictSchema
-
-GIF, WEBP = "gif", "webp"
+from services.exports.timelapse import GIF, WEBP
 
 
 class TimelapseArgsSchema(StrictSchema):

@@ -9,10 +9,12 @@ from flask_smorest.fields import Upload
 from marshmallow import fields, validate
 from werkzeug.datastructures import FileStorage
 
-from domain.photos import STANDARD_AREAS
+from domain.photos import STANDARD_AREAS, TAKEN_AT_SOURCES, TIMELINE_BUCKETS, WEEK
 from schemas.common import (
     MAX_ROW_ID,
     Cursor,
+    Itself,
+    Link,
     PageArgsSchema,
     PageSchema,
     PatchSchema,
@@ -28,10 +30,6 @@ NOTE = validate.Length(max=2000)
 MAX_CHECKED_HASHES = 200
 # An image's bytes, for the OpenAPI document.
 BINARY = {"type": "string", "format": "binary"}
-# Who says when a photo was taken: the camera's EXIF, the app, or the upload time.
-EXIF, CLIENT, SERVER = "exif", "client", "server"
-TAKEN_AT_SOURCES = (EXIF, CLIENT, SERVER)
-WEEK, MONTH = "week", "month"
 
 
 class PhotoFile(Upload):
@@ -61,9 +59,9 @@ class PhotoUploadSchema(StrictSchema):
 
 
 class PhotoUrlsSchema(ma.Schema):
-    original = fields.String()
-    preview = fields.String()
-    thumbnail = fields.String()
+    original = Link("photos.PhotoOriginalViews", {"photo_id": "id"})
+    preview = Link("photos.PhotoPreviewViews", {"photo_id": "id"})
+    thumbnail = Link("photos.PhotoThumbnailViews", {"photo_id": "id"})
 
 
 class PhotoSchema(ma.Schema):
@@ -72,7 +70,8 @@ class PhotoSchema(ma.Schema):
     course_id = fields.Integer(allow_none=True)
     session_id = fields.Integer(allow_none=True)
     area = fields.String(metadata={"enum": list(STANDARD_AREAS)})
-    taken_at = fields.AwareDateTime(metadata={"description": "with the UTC offset it was taken at"})
+    taken_at = fields.AwareDateTime(attribute="local_taken_at",
+                                    metadata={"description": "with the UTC offset it was taken at"})
     taken_at_source = fields.String(metadata={
         "enum": list(TAKEN_AT_SOURCES),
         "description": "exif: the camera's; client: the app's; server: the upload time"})
@@ -81,11 +80,12 @@ class PhotoSchema(ma.Schema):
     width = fields.Integer(metadata={"description": "upright"})
     height = fields.Integer(metadata={"description": "upright"})
     byte_size = fields.Integer(metadata={"description": "of the original"})
-    sha256 = fields.String(metadata={"description": "SHA-256 of the uploaded bytes"})
+    sha256 = fields.String(attribute="upload_sha256",
+                           metadata={"description": "SHA-256 of the uploaded bytes"})
     quality_warnings = fields.List(fields.String(
         metadata={"enum": [TOO_DARK, OVEREXPOSED, BLURRY]}))
     created_at = fields.AwareDateTime()
-    urls = fields.Nested(PhotoUrlsSchema)
+    urls = Itself(PhotoUrlsSchema)
 
 
 class PhotoPageSchema(PageSchema):
@@ -131,7 +131,7 @@ class PhotoQueryArgsSchema(PhotoFilterSchema, PageArgsSchema):
 
 
 class TimelineArgsSchema(PhotoFilterSchema):
-    bucket = fields.String(load_default=WEEK, validate=validate.OneOf((WEEK, MONTH)))
+    bucket = fields.String(load_default=WEEK, validate=validate.OneOf(TIMELINE_BUCKETS))
 
 
 class TimelineItemSchema(ma.Schema):

@@ -8,7 +8,16 @@ from marshmallow import fields, validate
 from domain.devices import NEEDLE_LENGTH_MM
 from domain.photos import STANDARD_AREAS
 from domain.sessions import DURATION_RANGE, PAIN_RANGE, SIDE_EFFECTS, needs_doctor
-from schemas.common import PageSchema, PatchSchema, RowId, StrictBoolean, StrictSchema, Timestamp
+from schemas.common import (
+    Itself,
+    PageSchema,
+    PatchSchema,
+    RowId,
+    StrictBoolean,
+    StrictSchema,
+    Timestamp,
+)
+from services.sessions import DONE, PROJECTED, SessionRecord
 
 
 class CocktailSchema(StrictSchema):
@@ -51,21 +60,23 @@ class SessionUpdateSchema(SessionInputSchema, PatchSchema):
 
 
 class SessionSchema(ma.Schema):
-    id = fields.Integer()
-    course_id = fields.Integer()
+    """A done session (`services.sessions.SessionRecord`): its row, number, window and warnings."""
+
+    id = fields.Integer(attribute="row.id")
+    course_id = fields.Integer(attribute="row.course_id")
     number = fields.Integer()
     phase = fields.String()
     performed_at = fields.AwareDateTime()
-    device_id = fields.Integer(allow_none=True)
-    needle_length_mm = fields.Float()
-    duration_minutes = fields.Integer(allow_none=True)
-    pain_score = fields.Integer(allow_none=True)
-    cocktail = fields.Nested(CocktailSchema, allow_none=True)
-    areas = fields.List(fields.String())
-    side_effects = fields.List(fields.String())
-    device_disinfected = StrictBoolean(allow_none=True)
-    new_cartridge = StrictBoolean(allow_none=True)
-    notes = fields.String(allow_none=True)
+    device_id = fields.Integer(attribute="row.device_id", allow_none=True)
+    needle_length_mm = fields.Float(attribute="row.needle_length_mm")
+    duration_minutes = fields.Integer(attribute="row.duration_minutes", allow_none=True)
+    pain_score = fields.Integer(attribute="row.pain_score", allow_none=True)
+    cocktail = fields.Nested(CocktailSchema, attribute="row.cocktail", allow_none=True)
+    areas = fields.List(fields.String(), attribute="row.areas")
+    side_effects = fields.List(fields.String(), attribute="row.side_effects")
+    device_disinfected = StrictBoolean(attribute="row.device_disinfected", allow_none=True)
+    new_cartridge = StrictBoolean(attribute="row.new_cartridge", allow_none=True)
+    notes = fields.String(attribute="row.notes", allow_none=True)
     earliest = fields.Date(metadata={"description": "The on-time window this session had"})
     due = fields.Date()
     latest = fields.Date()
@@ -74,14 +85,31 @@ class SessionSchema(ma.Schema):
 
 
 class SessionLoggedSchema(ma.Schema):
-    session = fields.Nested(SessionSchema, required=True)
+    session = Itself(SessionSchema, required=True)
     warnings = fields.List(fields.String(), required=True)
+
+
+class ProjectedSessionSchema(ma.Schema):
+    """A session still to come (`domain.schedule.SessionWindow`): its number and window."""
+
+    number = fields.Integer()
+    phase = fields.String()
+    earliest = fields.Date()
+    due = fields.Date()
+    latest = fields.Date()
+
+
+class ScheduleState(fields.String):
+    """Whether a schedule item is a done session or one still to come."""
+
+    def get_value(self, obj, attr, accessor=None, default=ma.missing):
+        return DONE if isinstance(obj, SessionRecord) else PROJECTED
 
 
 class ScheduleItemSchema(SessionSchema):
     """A done session (`state: done`) or a projected one (`state: projected`, no id)."""
 
-    state = fields.String(metadata={"enum": ["done", "projected"]})
+    state = ScheduleState(metadata={"enum": [DONE, PROJECTED]})
 
 
 class SchedulePageSchema(PageSchema):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from domain.shares import SHARE_STATES
 from schemas.access_log import PersonSchema
 from schemas.common import PageSchema, StrictSchema
 
@@ -14,7 +15,7 @@ class ShareSchema(ma.Schema):
     code = fields.String(allow_none=True, metadata={
         "description": "The invite code, shown only when it is created (only its hash is kept)",
         "example": "7KQ4M-XT9PA"})
-    state = fields.String(metadata={"enum": ["pending", "linked", "expired", "revoked"]})
+    state = fields.String(metadata={"enum": list(SHARE_STATES)})
     created_at = fields.AwareDateTime()
     expires_at = fields.AwareDateTime()
     linked_at = fields.AwareDateTime(allow_none=True)

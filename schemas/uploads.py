@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from schemas.common import RowId, StrictSchema, Timestamp
+from schemas.common import Link, RowId, StrictSchema, Timestamp
 from schemas.photos import AREA, NOTE
 
 
@@ -24,7 +24,8 @@ class UploadCreateSchema(StrictSchema):
 class UploadSchema(ma.Schema):
     id = fields.Integer()
     length = fields.Integer()
-    offset = fields.Integer(metadata={"description": "bytes received so far"})
+    offset = fields.Integer(attribute="received", metadata={"description": "bytes received so far"})
     expires_at = fields.AwareDateTime()
     photo_id = fields.Integer(allow_none=True, metadata={"description": "once every byte is in"})
-    url = fields.String(metadata={"description": "where to send the chunks (PATCH) and ask (HEAD)"})
+    url = Link("uploads.UploadByIdViews", {"upload_id": "id"},
+               metadata={"description": "where to send the chunks (PATCH) and ask (HEAD)"})

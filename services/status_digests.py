@@ -17,12 +17,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from services import courses as tracking
-from api.auth import PATIENT
 from domain.course import OPEN_STATUSES
 from domain.devices import DEVICE_EXPIRED
 from domain.outcomes import HAIR_COUNT
+from domain.roles import PATIENT
 from domain.sessions import CONSULT_DOCTOR
+from services import courses
 from storage.models import (
     CheckIn,
     Course,
@@ -81,10 +81,10 @@ def _refresh_touched(session: Session) -> None:
         # side by side, the later commit would write facts without the other's row. The
         # courses, not the patient's row, because a write's lookup already holds its course:
         # waiting for the patient while holding a course would let two writers deadlock.
-        courses = session.scalars(select(Course).where(Course.patient_id.in_(patients))
-                                  .order_by(Course.id).with_for_update(key_share=True))
-        for course in courses:
-            course.status_facts = tracking.collect_facts(session, course)
+        locked = session.scalars(select(Course).where(Course.patient_id.in_(patients))
+                                 .order_by(Course.id).with_for_update(key_share=True))
+        for course in locked:
+            course.status_facts = courses.collect_facts(session, course)
     for patient_id in sorted(patients):
         refresh_digest(session, patient_id)
     session.flush()
@@ -120,7 +120,7 @@ def _recompute(session: Session, patient_id: int) -> None:
         _clear(digest)
         return
     zone = ZoneInfo(patient.timezone)
-    status = tracking.status_of(session, course, zone)
+    status = courses.status_of(session, course, zone)
     upcoming = status.next_session
     wear = status.device[1] if status.device else None
     digest.course_id = course.id

@@ -30,7 +30,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from domain.photos import STANDARD_AREAS
+from domain.photos import STANDARD_AREAS, local_time
+from domain.shares import share_state
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -248,6 +249,14 @@ class Share(Base):
     clinician_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     linked_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    clinician: Mapped[User | None] = relationship(foreign_keys=[clinician_id], lazy="raise")
+    patient: Mapped[User] = relationship(foreign_keys=[patient_id], lazy="raise")
+    # Not a column: the invite code itself, known only to the request that made it.
+    code = None
+
+    @property
+    def state(self) -> str:
+        return share_state(self.revoked_at, self.clinician_id, self.expires_at, utcnow())
 
 
 class Observation(Base):
@@ -266,6 +275,13 @@ class Observation(Base):
     observed_at: Mapped[datetime]
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Loaded with the row where it is shown (a list joins it), never lazily.
+    recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id], lazy="raise")
+
+    @property
+    def value(self) -> float | str | None:
+        """The measurement: a stage for the staging kinds, else a number."""
+        return self.stage if self.stage is not None else self.number
 
 
 class Note(Base):
@@ -280,6 +296,7 @@ class Note(Base):
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="raise")
 
 
 class AccessLogEntry(Base):
@@ -296,6 +313,7 @@ class AccessLogEntry(Base):
     action: Mapped[str] = mapped_column(String(16))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     request_id: Mapped[str] = mapped_column(String(64))
+    clinician: Mapped[User | None] = relationship(foreign_keys=[clinician_id], lazy="raise")
 
 
 class TriageDigest(Base):
@@ -374,6 +392,11 @@ class Photo(Base):
     note: Mapped[str | None] = mapped_column(Text)
     quality_warnings: Mapped[list[str]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def local_taken_at(self) -> datetime:
+        """When it was taken, at the UTC offset it was taken at."""
+        return local_time(self.taken_at, self.taken_at_offset_minutes)
 
 
 class Upload(Base):

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, delete, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from storage.models import Course, Photo, TreatmentSession, Upload
@@ -134,8 +134,17 @@ def count_photos(session: Session) -> int:
     return session.scalar(select(func.count(Photo.id)))
 
 
-def expired_uploads(session: Session, now: datetime) -> list[Upload]:
-    return list(session.scalars(select(Upload).where(Upload.expires_at <= now)))
+def expired_uploads(session: Session, now: datetime, patient_id: int | None = None
+                    ) -> list[tuple[int, str]]:
+    """(id, part file) of the uploads past their expiry (of one patient, when given)."""
+    query = select(Upload.id, Upload.part_name).where(Upload.expires_at <= now)
+    if patient_id is not None:
+        query = query.where(Upload.patient_id == patient_id)
+    return [(upload_id, part) for upload_id, part in session.execute(query)]
+
+
+def delete_uploads(session: Session, upload_ids: list[int]) -> None:
+    session.execute(delete(Upload).where(Upload.id.in_(upload_ids)))
 
 
 def live_parts(session: Session, now: datetime) -> set[str]:

@@ -1,4 +1,4 @@
-"""Queries over courses, sessions, devices and check-ins.
+"""Queries over courses, sessions, devices, check-ins and stored idempotent responses.
 
 Each function takes the session and returns rows; none commits. The number of
 statements per use case is fixed, whatever the number of sessions.
@@ -10,12 +10,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from domain.course import OPEN_STATUSES
-
-from storage.models import CheckIn, Course, Device, Observation, TreatmentSession
+from storage.models import (
+    CheckIn,
+    Course,
+    Device,
+    IdempotencyRecord,
+    Observation,
+    TreatmentSession,
+)
 
 
 @dataclass(frozen=True)
@@ -103,3 +109,10 @@ def course_measures(session: Session, course_id: int) -> list[tuple]:
         select(Observation.kind, Observation.area, Observation.observed_at, Observation.number)
         .where(Observation.course_id == course_id, Observation.number.is_not(None))
     )]
+
+
+def delete_idempotency_records(session: Session, created_before: datetime) -> int:
+    """Drop stored idempotent responses made before `created_before`; returns how many."""
+    return session.execute(delete(IdempotencyRecord)
+                           .where(IdempotencyRecord.created_at < created_before)).rowcount
+

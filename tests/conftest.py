@@ -20,15 +20,16 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from api import auth, create_app
+from api import create_app
 from api.config import Config
+from services import accounts as auth
 from storage import migrate
 from storage.db import make_engine
 from storage.models import Base
 
 PASSWORD = "correct horse battery staple"
 _emails = itertools.count(1)
-# argon2id at the cheapest parameters: the OWASP ones (api.auth) cost ~50 ms a hash, and
+# argon2id at the cheapest parameters: the OWASP ones (services.accounts) cost ~50 ms a hash, and
 # most tests register or log in several users. Tests of the real parameters are marked
 # `owasp_hashing`. (Servers the tests start as processes hash at full strength.)
 FAST_PASSWORDS = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)

@@ -24,7 +24,7 @@ import requests
 from PIL import Image
 from sqlalchemy import Engine, insert
 
-from api.auth import hash_password, token_digest
+from services.accounts import hash_password, token_digest
 from storage import migrate
 from storage.db import make_engine
 from storage.models import AuthToken, User

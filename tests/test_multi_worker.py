@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import select
 
-from api.auth import hash_password
+from services.accounts import hash_password
 from storage import migrate
 from storage.db import make_engine
 from storage.models import User

@@ -11,12 +11,14 @@ from flask import Response, url_for
 from flask.views import MethodView
 from flask_smorest import abort
 
-from api.auth import PATIENT, current_user, login_required
+from api.auth import current_user
 from api.blueprint import Blueprint
 from api.database import db
-from services.calendar import feed_owner, issue_calendar_token, scheduled_courses, session_calendar
+from domain.roles import PATIENT
 from schemas.calendar import CalendarTokenSchema
 from schemas.photos import BINARY
+from services.calendar import feed_owner, issue_calendar_token, scheduled_courses
+from services.exports.ical import session_calendar
 from storage.models import utcnow
 
 blp = Blueprint("calendar", __name__, url_prefix="/api/v1",
@@ -27,7 +29,7 @@ CALENDAR = "text/calendar"
 
 @blp.route("/me/calendar-token")
 class CalendarTokenViews(MethodView):
-    @login_required(PATIENT)
+    @blp.login_required(PATIENT)
     @blp.response(201, CalendarTokenSchema)
     def post(self):
         """A new secret feed URL for my calendar; the previous URL stops working at once"""

@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import functools
 import json
-from datetime import date, datetime
+from dataclasses import asdict
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import abort
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 
 from api.access import patient_or_404
-from api.auth import CLINICIAN, current_user, login_required
+from api.auth import current_user
 from api.blueprint import Blueprint
 from api.database import db
 from api.limits import limiter
-from api.resources.shares import code_digest, share_body
-from services.status_digests import refresh_digest
+from api.paging import page_of
+from domain.roles import CLINICIAN
 from domain.schedule import SessionWindow, window_state
 from schemas.clinicians import (
     LinkSchema,
@@ -29,7 +28,10 @@ from schemas.clinicians import (
 )
 from schemas.common import Cursor
 from schemas.shares import RedeemSchema
-from storage.models import Course, Share, User, utcnow
+from services import shares
+from services.clinicians import linked_patient
+from services.iso8601 import iso_default
+from storage.models import utcnow
 from storage.triage import TriageFilters, triage_page
 
 blp = Blueprint("clinicians", __name__, url_prefix="/api/v1",
@@ -44,40 +46,20 @@ def _redeem_key() -> str:
 
 @blp.route("/clinician/patients")
 class LinkedPatientViews(MethodView):
-    @login_required(CLINICIAN)
+    @blp.login_required(CLINICIAN)
     @limiter.limit(lambda: current_app.config["REDEEM_RATE_LIMIT"], key_func=_redeem_key)
     @blp.arguments(RedeemSchema)
     @blp.response(201, LinkSchema)
+    @blp.alt_response(409, "CONFLICT", description="Already linked to this patient")
+    @blp.alt_response(429, "TOO_MANY_REQUESTS")
     def post(self, data):
         """Redeem a patient's invite code: the link to the patient (single use, 72 hours)"""
-        clinician = current_user()
-        session = db()
-        now = utcnow()
-        digest = code_digest(data["code"])
-        # One conditional update: of two clinicians racing for a code, one wins.
         try:
-            won = session.execute(
-                update(Share)
-                .where(Share.code_hash == digest, Share.clinician_id.is_(None),
-                       Share.revoked_at.is_(None), Share.expires_at > now)
-                .values(clinician_id=clinician.id, linked_at=now)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-        except IntegrityError:
-            session.rollback()
-            abort(409, message="You are already linked to this patient.")
-        if won != 1:
+            return shares.redeem(db(), current_user(), data["code"])
+        except shares.UnknownCode:
             abort(404, message=UNKNOWN_CODE)
-        share, patient = session.execute(
-            select(Share, User).join(User, User.id == Share.patient_id)
-            .where(Share.code_hash == digest)).one()
-        # A patient whose records predate the digests gets one now.
-        refresh_digest(session, patient.id)
-        session.commit()
-        return {**share_body(share, clinician),
-                "patient": {"id": patient.id, "display_name": patient.display_name}}
 
-    @login_required(CLINICIAN)
+    @blp.login_required(CLINICIAN)
     @blp.arguments(TriageArgsSchema, location="query")
     @blp.response(200, TriagePageSchema)
     def get(self, args):
@@ -87,17 +69,18 @@ class LinkedPatientViews(MethodView):
                                 on_hold=args.get("on_hold"), name=args.get("q"))
         after = _decode_cursor(args.get("cursor"))
         rows = triage_page(db(), current_user().id, now, filters, after, args["limit"] + 1)
-        page = rows[: args["limit"]]
-        next_cursor = None
-        if len(rows) > args["limit"]:
-            flag, hold, overdue_from, device, photos, patient_id = page[-1][-6:]
-            next_cursor = [flag, hold, overdue_from.isoformat(), device, photos, patient_id]
+        page = page_of(rows, args["limit"], _cursor_after)
         # The dashboard's hot path: 50 nested items cost more through marshmallow
         # than the query itself, so they are rendered here; TriagePageSchema
         # documents the shape and the tests hold responses to the served document.
-        body = {"items": [_triage_item(row, now) for row in page],
-                "next_cursor": Cursor().serialize("next_cursor", {"next_cursor": next_cursor})}
-        return Response(json.dumps(body, default=_rfc3339), mimetype="application/json")
+        body = {"items": [_triage_item(row, now) for row in page.items],
+                "next_cursor": Cursor().serialize("next_cursor", {"next_cursor": page.next_cursor})}
+        return Response(json.dumps(body, default=iso_default), mimetype="application/json")
+
+
+def _cursor_after(row) -> list:
+    flag, hold, overdue_from, device, photos, patient_id = row[-6:]
+    return [flag, hold, overdue_from.isoformat(), device, photos, patient_id]
 
 
 def _decode_cursor(cursor: list | None) -> list | None:
@@ -116,13 +99,6 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
-def _rfc3339(value) -> str:
-    """Dates and times as the API writes them everywhere (ISO 8601 / RFC 3339)."""
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    raise TypeError(f"not JSON: {type(value).__name__}")
-
-
 def _triage_item(row, now: datetime) -> dict:
     item = {"patient_id": row.patient_id, "display_name": row.display_name,
             "linked_at": row.linked_at, "course_id": None, "course_status": None, "phase": None,
@@ -139,9 +115,7 @@ def _triage_item(row, now: datetime) -> dict:
         window = window_state(SessionWindow(
             row.next_number, row.phase, row.next_earliest, row.next_due, row.next_latest), today)
         days_overdue = window.days_overdue
-        next_session = {"number": window.number, "phase": window.phase,
-                        "earliest": window.earliest, "due": window.due, "latest": window.latest,
-                        "state": window.state, "days_overdue": days_overdue}
+        next_session = asdict(window)
     expired = row.device_expired_from is not None and row.device_expired_from <= now
     device_warnings = list(row.device_warnings) + (["device_expired"] if expired else [])
     flags = ["consult_doctor"] if row.consult_doctor else []
@@ -160,15 +134,8 @@ def _triage_item(row, now: datetime) -> dict:
 
 @blp.route("/clinician/patients/<int:patient_id>")
 class LinkedPatientByIdViews(MethodView):
-    @login_required(CLINICIAN)
+    @blp.login_required(CLINICIAN)
     @blp.response(200, PatientSummarySchema)
     def get(self, patient_id):
         """A linked patient with their courses"""
-        patient = patient_or_404(patient_id)
-        linked_at = db().scalar(select(Share.linked_at).where(
-            Share.patient_id == patient.id, Share.clinician_id == current_user().id,
-            Share.revoked_at.is_(None)))
-        courses = db().scalars(select(Course).where(Course.patient_id == patient.id)
-                               .order_by(Course.id.desc())).all()
-        return {"patient_id": patient.id, "display_name": patient.display_name,
-                "timezone": patient.timezone, "linked_at": linked_at, "courses": courses}
+        return linked_patient(db(), current_user(), patient_or_404(patient_id))

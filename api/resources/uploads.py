@@ -19,21 +19,23 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from flask import Response, current_app, request, url_for
 from flask.views import MethodView
 from flask_smorest import abort
 from werkzeug.http import http_date
 
-from services import photos as album
+from api import retention
 from api.access import upload_or_404
-from api.auth import PATIENT, current_user, login_required
+from api.auth import current_user
 from api.blueprint import Blueprint
-from api.database import db
+from api.database import db, photo_store
 from api.errors import problem
-from api.idempotency import idempotent_create
+from domain.roles import PATIENT
 from schemas.photos import BINARY
 from schemas.uploads import UploadCreateSchema, UploadSchema
+from services import uploads
 from storage.models import Upload
 
 blp = Blueprint("uploads", __name__, url_prefix="/api/v1",
@@ -55,10 +57,11 @@ _STATE_HEADERS = {
 }
 
 
-def upload_body(upload: Upload) -> dict:
-    return {"id": upload.id, "length": upload.length, "offset": upload.received,
-            "expires_at": upload.expires_at, "photo_id": upload.photo_id,
-            "url": url_for("uploads.UploadByIdViews", upload_id=upload.id)}
+def _limits() -> uploads.UploadLimits:
+    config = current_app.config
+    return uploads.UploadLimits(max_length=config["MAX_CONTENT_LENGTH"],
+                                max_pixels=config["MAX_IMAGE_PIXELS"],
+                                ttl=timedelta(hours=config["UPLOAD_TTL_HOURS"]))
 
 
 def _state_headers(upload: Upload) -> dict[str, str]:
@@ -83,23 +86,23 @@ def _speaks_tus() -> Response | None:
 
 @blp.route("/uploads")
 class UploadViews(MethodView):
-    @login_required(PATIENT)
-    @idempotent_create
+    @blp.login_required(PATIENT)
+    @blp.idempotent_create
     @blp.arguments(UploadCreateSchema)
     @blp.response(201, UploadSchema, headers=_STATE_HEADERS)
+    @blp.alt_response(413, "REQUEST_ENTITY_TOO_LARGE")
     def post(self, data):
         """Begin a resumable upload: the file's length and the photo's fields"""
-        if data["length"] > current_app.config["MAX_CONTENT_LENGTH"]:
-            abort(413, message=f"A photo may be at most {current_app.config['MAX_CONTENT_LENGTH']} "
-                               "bytes long.")
-        upload = album.start_upload(db(), album.blob_store(), current_user(), data)
+        # The patient's uploads that ran out of time go first, in a transaction of their own.
+        retention.purge_expired_uploads_of(current_user())
+        upload = uploads.start_upload(db(), photo_store(), current_user(), data, _limits())
         location = url_for("uploads.UploadByIdViews", upload_id=upload.id)
-        return upload_body(upload), 201, {**_state_headers(upload), "Location": location}
+        return upload, 201, {**_state_headers(upload), "Location": location}
 
 
 @blp.route("/uploads/<int:upload_id>")
 class UploadByIdViews(MethodView):
-    @login_required(PATIENT)
+    @blp.login_required(PATIENT)
     @blp.doc(parameters=[_TUS_HEADER])
     @blp.response(200, headers=_STATE_HEADERS, description="The offset to resume from (no body)")
     def head(self, upload_id):
@@ -110,11 +113,14 @@ class UploadByIdViews(MethodView):
             return refused
         return Response(status=200, headers=_state_headers(upload))
 
-    @login_required(PATIENT)
+    @blp.login_required(PATIENT)
     @blp.doc(parameters=[_TUS_HEADER, _OFFSET_HEADER],
              requestBody={"required": True, "content": {CHUNK_TYPE: {"schema": BINARY}}})
     @blp.response(204, headers={**_STATE_HEADERS, "Location": {
         "schema": {"type": "string"}, "description": "the photo, once the last byte is in"}})
+    @blp.alt_response(409, "CONFLICT", description="Upload-Offset is not the server's offset")
+    @blp.alt_response(413, "REQUEST_ENTITY_TOO_LARGE")
+    @blp.alt_response(415, "UNSUPPORTED_MEDIA_TYPE")
     def patch(self, upload_id):
         """Send the next chunk at the server's offset; the last one makes the photo"""
         upload = upload_or_404(upload_id)
@@ -127,6 +133,6 @@ class UploadByIdViews(MethodView):
         if not offset.isascii() or not offset.isdigit():
             abort(422, message="Upload-Offset must be a number of bytes.",
                   errors={"Upload-Offset": ["Not a whole number of bytes."]})
-        album.receive_chunk(db(), album.blob_store(), current_user(), upload, int(offset),
-                            request.get_data())
+        uploads.receive_chunk(db(), photo_store(), current_user(), upload, int(offset),
+                              request.get_data(), _limits())
         return Response(status=204, headers=_state_headers(upload))

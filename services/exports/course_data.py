@@ -10,35 +10,36 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from PIL import Image
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
-from services import courses as tracking
-from domain.photos import BASELINE
+from domain.photos import PhotoPlace, place_in_course
 from domain.schedule import SessionWindow
 from domain.status import CourseStatus
+from services.courses import status_of
+from services.sessions import SessionRecord, projected, session_records
 from storage import records
 from storage.blobs import BlobStore, sha256_of
 from storage.models import Course, Device, Observation, Photo, Share, User, utcnow
 
-# The session number of a photo taken before session 1.
-BASELINE_SESSION = 0
-
 
 @dataclass(frozen=True)
 class PhotoEntry:
-    """A photo of the course, placed in it: the session it follows, the day it was taken there."""
+    """A photo of the course, placed in it: the session it goes with, the day it was taken there."""
 
     row: Photo
-    # The session it was linked to, else the number of sessions done when it was
-    # taken (0: a baseline photo, before session 1).
-    session_number: int
+    place: PhotoPlace
     taken_at: datetime
     file_name: str
+
+    @property
+    def session_number(self) -> int:
+        """The session it was linked to, else the sessions done when it was taken (0: baseline)."""
+        return self.place.session_number
 
     @property
     def taken_on(self) -> date:
@@ -46,10 +47,8 @@ class PhotoEntry:
 
     @property
     def caption(self) -> str:
-        """"2026-11-02, baseline" or "2026-12-20, session 5"."""
-        if self.session_number == BASELINE_SESSION:
-            return f"{self.taken_on.isoformat()}, {BASELINE}"
-        return f"{self.taken_on.isoformat()}, session {self.session_number}"
+        """"2026-11-02, baseline", "2026-12-20, session 5" or "... after session 5"."""
+        return self.place.caption(self.taken_on)
 
     @property
     def sha256(self) -> str:
@@ -67,12 +66,6 @@ class PhotoEntry:
 
 
 @dataclass(frozen=True)
-class ObservationEntry:
-    row: Observation
-    recorded_by: User | None
-
-
-@dataclass(frozen=True)
 class ClinicianLink:
     """A share a clinician redeemed: the patient's consent to let them see the records."""
 
@@ -86,11 +79,11 @@ class CourseExport:
     patient: User
     zone: ZoneInfo
     status: CourseStatus
-    sessions: list[tracking.SessionRecord]
+    sessions: list[SessionRecord]
     projected: list[SessionWindow]
     devices: dict[int, Device]
     photos: list[PhotoEntry]
-    observations: list[ObservationEntry]
+    observations: list[Observation]
     links: list[ClinicianLink]
     exported_at: datetime
 
@@ -106,13 +99,12 @@ class CourseExport:
 def load_course_export(session: Session, course: Course) -> CourseExport:
     patient = session.get(User, course.patient_id)
     zone = ZoneInfo(patient.timezone)
-    done = tracking.session_records(session, course, zone)
+    done = session_records(session, course, zone)
     device_ids = {record.row.device_id for record in done if record.row.device_id is not None}
     photos = session.scalars(select(Photo).where(Photo.course_id == course.id)
                              .order_by(Photo.taken_at, Photo.id)).all()
-    observations = session.execute(
-        select(Observation, User)
-        .outerjoin(User, User.id == Observation.recorded_by_id)
+    observations = session.scalars(
+        select(Observation).options(joinedload(Observation.recorded_by))
         .where(Observation.course_id == course.id)
         .order_by(Observation.observed_at, Observation.id)).all()
     links = session.execute(
@@ -121,34 +113,31 @@ def load_course_export(session: Session, course: Course) -> CourseExport:
         .order_by(Share.linked_at, Share.id)).all()
     return CourseExport(
         course=course, patient=patient, zone=zone,
-        status=tracking.status_of(session, course, zone),
+        status=status_of(session, course, zone),
         sessions=done,
-        projected=tracking.projected(course, done, zone),
+        projected=projected(course, done, zone),
         devices=records.devices_by_id(session, course.patient_id, device_ids),
         photos=place_photos(photos, done),
-        observations=[ObservationEntry(row, recorder) for row, recorder in observations],
+        observations=list(observations),
         links=[ClinicianLink(share, clinician) for share, clinician in links],
         exported_at=utcnow().astimezone(zone),
     )
 
 
-def place_photos(photos: list[Photo], done: list[tracking.SessionRecord]) -> list[PhotoEntry]:
+def place_photos(photos: list[Photo], done: list[SessionRecord]) -> list[PhotoEntry]:
     """Number each photo by session and name its file `<area>/<date>_s<session>.<ext>`, unique."""
     numbers = {record.row.id: record.number for record in done}
     performed = [record.row.performed_at for record in done]
     entries, used = [], set()
     for photo in photos:
-        taken_at = photo.taken_at.astimezone(
-            timezone(timedelta(minutes=photo.taken_at_offset_minutes)))
-        number = numbers.get(photo.session_id)
-        if number is None:
-            number = sum(1 for moment in performed if moment <= photo.taken_at)
+        taken_at = photo.local_taken_at
+        place = place_in_course(photo.taken_at, numbers.get(photo.session_id), performed)
         extension = photo.original_key.rsplit(".", 1)[1]
-        stem = f"{photo.area}/{taken_at.date().isoformat()}_s{number}"
+        stem = f"{photo.area}/{taken_at.date().isoformat()}_s{place.session_number}"
         name, copy = f"{stem}.{extension}", 1
         while name in used:
             copy += 1
             name = f"{stem}_{copy}.{extension}"
         used.add(name)
-        entries.append(PhotoEntry(photo, number, taken_at, name))
+        entries.append(PhotoEntry(photo, place, taken_at, name))
     return entries

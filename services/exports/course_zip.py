@@ -19,14 +19,12 @@ import csv
 import io
 from datetime import date, datetime
 
-from services.exports.zip_stream import BlobMember, BytesMember, Member, json_member
-from services.exports.course_data import CourseExport
-from api.resources.courses import status_body
-from api.resources.observations import observation_body
-from api.resources.sessions import session_body
 from schemas.courses import CourseSchema, CourseStatusSchema
 from schemas.observations import ObservationSchema
-from schemas.sessions import SessionSchema
+from schemas.sessions import ProjectedSessionSchema, SessionSchema
+from services.exports.course_data import CourseExport
+from services.exports.zip_stream import BlobMember, BytesMember, Member, json_member
+from services.iso8601 import iso_default
 
 ARCHIVE_FORMAT = "scalpcourse-course-export/1"
 PHOTO_FOLDER = "photos"
@@ -58,11 +56,9 @@ def manifest_of(export: CourseExport, tables: list[BytesMember]) -> dict:
         "patient": {"id": export.patient.id, "display_name": export.patient.display_name,
                     "timezone": export.patient.timezone},
         "course": CourseSchema().dump(course),
-        "status": CourseStatusSchema().dump(status_body(export.status)),
-        "sessions": [SessionSchema().dump(_session(export, record)) for record in export.sessions],
-        "projected": [{"number": window.number, "phase": window.phase,
-                       "earliest": window.earliest, "due": window.due, "latest": window.latest}
-                      for window in export.projected],
+        "status": CourseStatusSchema().dump(export.status),
+        "sessions": SessionSchema(many=True).dump(export.sessions),
+        "projected": ProjectedSessionSchema(many=True).dump(export.projected),
         "photos": [{
             "id": photo.row.id, "path": f"{PHOTO_FOLDER}/{photo.file_name}",
             "sha256": photo.sha256, "bytes": photo.row.byte_size,
@@ -71,16 +67,9 @@ def manifest_of(export: CourseExport, tables: list[BytesMember]) -> dict:
             "session_number": photo.session_number, "session_id": photo.row.session_id,
             "note": photo.row.note, "quality_warnings": photo.row.quality_warnings,
         } for photo in export.photos],
-        "observations": [ObservationSchema().dump(observation_body(entry.row, entry.recorded_by))
-                         for entry in export.observations],
+        "observations": ObservationSchema(many=True).dump(export.observations),
         "files": [{"path": member.name, "sha256": member.sha256} for member in tables],
     }
-
-
-def _session(export: CourseExport, record) -> dict:
-    body = session_body(record)
-    body["performed_at"] = body["performed_at"].astimezone(export.zone)
-    return body
 
 
 def sessions_csv(export: CourseExport) -> bytes:
@@ -89,7 +78,7 @@ def sessions_csv(export: CourseExport) -> bytes:
         row = record.row
         device = export.devices.get(row.device_id)
         cocktail = row.cocktail or {}
-        rows.append((record.number, record.phase, row.performed_at.astimezone(export.zone),
+        rows.append((record.number, record.phase, record.performed_at,
                      record.timing, row.needle_length_mm, row.duration_minutes, row.pain_score,
                      cocktail.get("name"), "; ".join(cocktail.get("ingredients") or []),
                      "; ".join(row.areas), "; ".join(row.side_effects),
@@ -100,10 +89,10 @@ def sessions_csv(export: CourseExport) -> bytes:
 
 
 def observations_csv(export: CourseExport) -> bytes:
-    rows = [(entry.row.observed_at.astimezone(export.zone), entry.row.kind,
-             entry.row.stage if entry.row.stage is not None else entry.row.number,
-             entry.row.area, entry.recorded_by.display_name if entry.recorded_by else None)
-            for entry in export.observations]
+    rows = [(observation.observed_at.astimezone(export.zone), observation.kind,
+             observation.value, observation.area,
+             observation.recorded_by.display_name if observation.recorded_by else None)
+            for observation in export.observations]
     return _csv(OBSERVATION_COLUMNS, rows)
 
 
@@ -117,7 +106,7 @@ def _csv(header: tuple[str, ...], rows: list[tuple]) -> bytes:
 
 def _cell(value):
     if isinstance(value, (datetime, date)):
-        return value.isoformat()
+        return iso_default(value)
     if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
         return "'" + value
     return value

@@ -20,8 +20,6 @@ from collections.abc import Callable
 
 from fhir.resources.R4B.bundle import Bundle
 
-from services.exports.course_data import CourseExport
-from services.courses import SessionRecord, regimen_of
 from domain.course import ACTIVE, CANCELLED, COMPLETED, ENDED, ON_HOLD, PAUSED
 from domain.outcomes import (
     GLOBAL_ASSESSMENT,
@@ -31,7 +29,16 @@ from domain.outcomes import (
     NORWOOD,
     SHEDDING,
 )
-from domain.regimen import BIWEEKLY, COURSE, INTENSIVE, MAINTENANCE, PHASE_INTERVALS, WEEKLY
+from domain.regimen import (
+    HOME,
+    HOME_FIRST_INTERVAL,
+    HOME_FIRST_INTERVALS_LAST_SESSION,
+    Phase,
+)
+from services.courses import regimen_of
+from services.exports.course_data import CourseExport
+from services.sessions import SessionRecord
+from storage.models import Observation
 
 UCUM = "http://unitsofmeasure.org"
 # Measures with a unit: the UCUM code and how it reads.
@@ -131,25 +138,16 @@ def _care_plan(export: CourseExport) -> dict:
         "subject": _ref("Patient", export.patient.id),
         "period": {"start": course.start_date.isoformat()},
         "created": course.created_at.isoformat(),
-        "activity": [_phase_activity(export, *phase) for phase in _phases(export)],
+        "activity": [_phase_activity(export, phase)
+                     for phase in regimen_of(export.course).phases],
     }
     if course.concurrent_therapies:
         plan["note"] = [_text("Concurrent therapies: " + ", ".join(course.concurrent_therapies))]
     return _entry("CarePlan", course.id, plan)
 
 
-def _phases(export: CourseExport) -> list[tuple[str, int, int | None]]:
-    """(phase, first session, last session or None when open-ended) of the course's regimen."""
-    regimen = regimen_of(export.course)
-    if regimen.kind != INTENSIVE:
-        return [(COURSE, 1, regimen.sessions_planned)]
-    weekly = regimen.weekly_sessions
-    return [(WEEKLY, 1, weekly), (BIWEEKLY, weekly + 1, regimen.sessions_planned),
-            (MAINTENANCE, regimen.sessions_planned + 1, None)]
-
-
-def _phase_activity(export: CourseExport, phase: str, first: int, last: int | None) -> dict:
-    interval = PHASE_INTERVALS[phase]
+def _phase_activity(export: CourseExport, phase: Phase) -> dict:
+    first, last, interval = phase.first, phase.last, phase.interval
     done = [record for record in export.sessions
             if record.number >= first and (last is None or record.number <= last)]
     repeat = {"frequency": 1, "period": interval.target, "periodUnit": "d"}
@@ -167,13 +165,16 @@ def _phase_activity(export: CourseExport, phase: str, first: int, last: int | No
     else:
         state = "in-progress" if done else "not-started"
     sessions = f"sessions {first}-{last}" if last is not None else f"sessions from {first} on"
-    description = (f"{_words(phase).capitalize()} phase, {sessions}: one every "
+    description = (f"{_words(phase.name).capitalize()} phase, {sessions}: one every "
                    f"{interval.target} days, on time {interval.window_start}-"
                    f"{interval.window_end} days after the previous one.")
-    if export.course.setting == "home" and first == 1:
-        description += " At home the first two intervals are 10 days (on time 10-13)."
+    if export.course.setting == HOME and first == 1:
+        home = HOME_FIRST_INTERVAL
+        description += (f" At home the first {HOME_FIRST_INTERVALS_LAST_SESSION - 1} intervals "
+                        f"are {home.target} days (on time {home.window_start}-"
+                        f"{home.window_end}).")
     return {"detail": {"kind": "Procedure",
-                       "code": _text(f"{PROCEDURE_NAME}, {_words(phase)} phase"),
+                       "code": _text(f"{PROCEDURE_NAME}, {_words(phase.name)} phase"),
                        "status": state, "scheduledTiming": {"repeat": repeat},
                        "description": description}}
 
@@ -233,8 +234,7 @@ def _media(export: CourseExport, photo, photo_url: Callable[[int], str]) -> dict
     return _entry("Media", row.id, resource)
 
 
-def _observation(export: CourseExport, entry) -> dict:
-    row = entry.row
+def _observation(export: CourseExport, row: Observation) -> dict:
     resource = {
         "status": "final",
         "category": [_coded("http://terminology.hl7.org/CodeSystem/observation-category",
@@ -253,7 +253,7 @@ def _observation(export: CourseExport, entry) -> dict:
         resource["valueString"] = row.stage
     if row.area:
         resource["bodySite"] = _text(f"scalp, {_words(row.area)}")
-    recorder = entry.recorded_by
+    recorder = row.recorded_by
     if recorder is not None:
         kind = "Patient" if recorder.id == export.patient.id else "Practitioner"
         resource["performer"] = [_ref(kind, recorder.id)]

@@ -12,9 +12,10 @@ import io
 from PIL import Image, ImageDraw, ImageFont
 
 from services.exports.course_data import PhotoEntry
-from schemas.exports import WEBP
 from storage.blobs import BlobStore
 
+# The animation formats, as `?format=` names them.
+GIF, WEBP = "gif", "webp"
 FRAME_LONG_SIDE = 640
 CAPTION_STRIP = 40
 FRAME_MS = 800

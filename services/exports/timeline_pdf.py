@@ -23,9 +23,9 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from services.exports.course_data import CourseExport, PhotoEntry
 from domain.outcomes import HAIR_COUNT, SHEDDING
-from domain.regimen import INTENSIVE
+from services.courses import regimen_of
+from services.exports.course_data import CourseExport, PhotoEntry
 from storage.blobs import BlobStore
 
 MARGIN = 15
@@ -108,7 +108,7 @@ def timeline_pdf(export: CourseExport, store: BlobStore, fonts: PdfFonts | None 
     _cover(pdf, export)
     for area in export.areas:
         _photo_grid(pdf, export, area, store)
-    if any(entry.row.kind in dict(CHARTS) for entry in export.observations):
+    if any(observation.kind in dict(CHARTS) for observation in export.observations):
         _charts(pdf, export)
     if export.sessions:
         _session_table(pdf, export)
@@ -129,7 +129,7 @@ def _cover(pdf: _TimelinePdf, export: CourseExport) -> None:
                f"{adherence.late} late, {adherence.early} early)")
     upcoming = status.next_session
     lines = [
-        ("Regimen", _regimen_text(export)),
+        ("Regimen", regimen_of(course).summary()),
         ("Status", course.status.replace("_", " ")),
         ("Started", course.start_date.isoformat()),
         ("Sessions", f"{status.sessions_done} done of {status.sessions_planned} planned"),
@@ -156,16 +156,6 @@ def _cover(pdf: _TimelinePdf, export: CourseExport) -> None:
                 change = "-" if item.change_percent is None else f"{item.change_percent:+.1f} %"
                 table.row([pdf.text_of(_words(item.area or "whole head")), _words(item.kind),
                            f"{item.baseline:g}", f"{item.latest:g}", change])
-
-
-def _regimen_text(export: CourseExport) -> str:
-    course = export.course
-    if course.regimen == INTENSIVE:
-        paced = (f"intensive: {course.weekly_sessions} weekly, then {course.biweekly_sessions} "
-                 f"every two weeks, then monthly maintenance")
-    else:
-        paced = "standard: 10 sessions, one every 7-10 days"
-    return f"{paced}; at {'home' if course.setting == 'home' else 'a clinic'}"
 
 
 def _photo_grid(pdf: _TimelinePdf, export: CourseExport, area: str, store: BlobStore) -> None:
@@ -201,10 +191,10 @@ def _charts(pdf: _TimelinePdf, export: CourseExport) -> None:
     pdf.heading("Measurements over time")
     for kind, title in CHARTS:
         series: dict[str, list[tuple[datetime, float]]] = {}
-        for entry in export.observations:
-            if entry.row.kind == kind and entry.row.number is not None:
-                series.setdefault(entry.row.area or "whole head", []).append(
-                    (entry.row.observed_at, entry.row.number))
+        for observation in export.observations:
+            if observation.kind == kind and observation.number is not None:
+                series.setdefault(observation.area or "whole head", []).append(
+                    (observation.observed_at, observation.number))
         if series:
             if pdf.will_page_break(CHART_HEIGHT + 30):
                 pdf.add_page()

@@ -17,8 +17,9 @@ import json
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
+from services.iso8601 import iso_default
 from storage.blobs import BlobStore, sha256_of
 
 # Small enough that the allocator reuses the same few buffers (memory stays flat
@@ -59,14 +60,8 @@ Member = BytesMember | BlobMember
 
 def json_member(name: str, document, modified: datetime) -> BytesMember:
     """A JSON member, readable by people too (indented, UTF-8, dates as ISO 8601)."""
-    data = json.dumps(document, ensure_ascii=False, indent=2, default=_iso_date)
+    data = json.dumps(document, ensure_ascii=False, indent=2, default=iso_default)
     return BytesMember(name, data.encode(), modified)
-
-
-def _iso_date(value):
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
 class _Sink(io.RawIOBase):

@@ -43,7 +43,12 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from PIL import ExifTags, Image, ImageDraw, ImageFilter, ImageFont, UnidentifiedImageError
+from PIL import (
+    ExifTags,
+    Image,
+    ImageFilter,
+    UnidentifiedImageError,
+)
 
 # The largest camera we support: 100 MP (a 12-50 MP phone fits with room).
 DEFAULT_MAX_PIXELS = 100_000_000
@@ -229,7 +234,7 @@ def develop(source: Source, helper: Executor | None = None) -> Developed:
     except (OSError, SyntaxError, ValueError, struct.error, EOFError, MemoryError):
         raise UnreadableImage("The image is corrupt or truncated.") from None
     transcoded = _transcode(image) if source.media_type == HEIF else None
-    preview = _shrink(_displayable(image), preview_size, helper)
+    preview = _shrink(displayable(image), preview_size, helper)
     # The rating is the same any way up (a symmetric kernel and histograms), so
     # it starts before the preview is turned upright.
     rated = helper.submit(quality_warnings, preview) if helper is not None else None
@@ -237,11 +242,11 @@ def develop(source: Source, helper: Executor | None = None) -> Developed:
         preview = preview.transpose(_UPRIGHT[source.orientation])
     icc = _display_icc(image)
     if helper is None:
-        encoded, rating = _jpeg(preview, DERIVATIVE_QUALITY, icc), quality_warnings(preview)
+        encoded, rating = jpeg(preview, DERIVATIVE_QUALITY, icc), quality_warnings(preview)
     else:
-        encoding = helper.submit(_jpeg, preview, DERIVATIVE_QUALITY, icc)
+        encoding = helper.submit(jpeg, preview, DERIVATIVE_QUALITY, icc)
     thumbnail = _shrink(preview, _fit(preview.size, THUMBNAIL_LONG_SIDE), None)
-    thumbnail_data = _jpeg(thumbnail, DERIVATIVE_QUALITY, icc)
+    thumbnail_data = jpeg(thumbnail, DERIVATIVE_QUALITY, icc)
     if helper is not None:
         encoded, rating = encoding.result(), rated.result()
     return Developed(
@@ -302,30 +307,6 @@ def _mean(histogram: list[int]) -> float:
     return sum(value * count for value, count in enumerate(histogram)) / sum(histogram)
 
 
-def side_by_side(left: bytes, right: bytes, captions: tuple[str, str], height: int) -> bytes:
-    """One JPEG: two pictures at the same height, each with its caption underneath."""
-    pictures = []
-    for data in (left, right):
-        picture = Image.open(io.BytesIO(data))
-        picture.draft("RGB", (picture.width * height // picture.height, height))
-        picture = _displayable(picture)
-        scale = height / picture.height
-        pictures.append(picture.resize((max(1, round(picture.width * scale)), height),
-                                       Image.Resampling.LANCZOS))
-    gap, strip = 16, max(32, height // 12)
-    font = ImageFont.load_default(size=strip * 3 // 5)
-    canvas = Image.new("RGB", (sum(p.width for p in pictures) + 3 * gap, height + strip + 2 * gap),
-                       "white")
-    draw = ImageDraw.Draw(canvas)
-    x = gap
-    for picture, caption in zip(pictures, captions):
-        canvas.paste(picture, (x, gap))
-        draw.text((x + picture.width / 2, gap + height + strip / 2), caption, fill="black",
-                  font=font, anchor="mm")
-        x += picture.width + gap
-    return _jpeg(canvas, 90, None)
-
-
 def _exif(image: Image.Image) -> Image.Exif:
     try:
         return image.getexif()
@@ -367,7 +348,7 @@ def _fit(size: tuple[int, int], long_side: int) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def _displayable(image: Image.Image) -> Image.Image:
+def displayable(image: Image.Image) -> Image.Image:
     """The image in a mode a JPEG can hold: RGB, or L for greyscale."""
     if image.mode in ("RGB", "L"):
         return image
@@ -385,7 +366,7 @@ def _display_icc(image: Image.Image) -> bytes | None:
     return None
 
 
-def _jpeg(image: Image.Image, quality: int, icc: bytes | None, **options) -> bytes:
+def jpeg(image: Image.Image, quality: int, icc: bytes | None, **options) -> bytes:
     # Pillow writes a comment or XMP it finds in `info`, which resize and
     # transpose carry over from the upload: start from nothing.
     image.info = {}
@@ -396,8 +377,8 @@ def _jpeg(image: Image.Image, quality: int, icc: bytes | None, **options) -> byt
 
 def _transcode(image: Image.Image) -> Rendition:
     """A HEIF original as a JPEG at quality 95, full-resolution chroma, upright."""
-    picture = _displayable(image)
-    return Rendition(_jpeg(picture, HEIF_ORIGINAL_QUALITY, _display_icc(image), subsampling=0),
+    picture = displayable(image)
+    return Rendition(jpeg(picture, HEIF_ORIGINAL_QUALITY, _display_icc(image), subsampling=0),
                      JPEG)
 
 
