@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import asdict
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -50,6 +49,7 @@ class LinkedPatientViews(MethodView):
     @limiter.limit(lambda: current_app.config["REDEEM_RATE_LIMIT"], key_func=_redeem_key)
     @blp.arguments(RedeemSchema)
     @blp.response(201, LinkSchema)
+    @blp.alt_response(404, "NOT_FOUND", description="The code is unknown, used or expired")
     @blp.alt_response(409, "CONFLICT", description="Already linked to this patient")
     @blp.alt_response(429, "TOO_MANY_REQUESTS")
     def post(self, data):
@@ -115,7 +115,8 @@ def _triage_item(row, now: datetime) -> dict:
         window = window_state(SessionWindow(
             row.next_number, row.phase, row.next_earliest, row.next_due, row.next_latest), today)
         days_overdue = window.days_overdue
-        next_session = asdict(window)
+        # The window's fields as NextSessionSchema lists them (vars: no deep copy on this hot path).
+        next_session = dict(vars(window))
     expired = row.device_expired_from is not None and row.device_expired_from <= now
     device_warnings = list(row.device_warnings) + (["device_expired"] if expired else [])
     flags = ["consult_doctor"] if row.consult_doctor else []
