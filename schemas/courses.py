@@ -9,6 +9,7 @@ from domain.course import REQUESTABLE_STATUSES, STATUSES
 from domain.regimen import INTENSIVE, PHASE_SIZES, REGIMENS, SETTINGS
 from domain.screening import CONDITIONS
 from schemas.common import PageSchema, StrictBoolean, StrictSchema, validate_not_blank
+from schemas.sessions import ProjectedSessionSchema
 
 ScreeningSchema = StrictSchema.from_dict(
     {condition: StrictBoolean() for condition in CONDITIONS}, name="ScreeningSchema"
@@ -82,12 +83,9 @@ class ClearanceRequestSchema(StrictSchema):
                          metadata={"example": "Dr. Weber confirmed my diabetes is well controlled."})
 
 
-class NextSessionSchema(ma.Schema):
-    number = fields.Integer()
-    phase = fields.String()
-    earliest = fields.Date()
-    due = fields.Date()
-    latest = fields.Date()
+class NextSessionSchema(ProjectedSessionSchema):
+    """The next session's window (`domain.schedule.NextSession`) and where today falls in it."""
+
     state = fields.String(metadata={"enum": ["too_early", "due", "overdue"]})
     days_overdue = fields.Integer()
 
