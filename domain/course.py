@@ -2,7 +2,7 @@
 
 from datetime import date, timedelta
 
-from domain.errors import Conflict, RuleViolation
+from domain.errors import Conflict, NotAllowed, RuleViolation
 from domain.regimen import Regimen
 
 ON_HOLD = "on_hold"
@@ -53,6 +53,27 @@ def status_after_sessions(regimen: Regimen, current_status: str, sessions_done: 
     if current_status == COMPLETED and not complete:
         return ACTIVE
     return current_status
+
+
+def check_clinical_hold(current: str) -> None:
+    """v2: a linked clinician holds an active or paused course (not one that is over)."""
+    if current not in (ACTIVE, PAUSED):
+        raise Conflict(f"A course that is {current.replace('_', ' ')} cannot be put on hold.")
+
+
+def check_change_under_clinical_hold(current: str, target: str) -> None:
+    """v2: under a clinician's hold the patient may cancel, and nothing else."""
+    if current == ON_HOLD and target != CANCELLED:
+        raise NotAllowed("A clinician put this course on hold: only a linked clinician lifts "
+                         "it (you may still cancel the course).")
+
+
+def validate_performed_on(performed_on: date, start_date: date) -> None:
+    """v2 [product decision]: a course's sessions are on or after its start date."""
+    if performed_on < start_date:
+        raise RuleViolation(
+            f"A session of this course cannot be before its start date, "
+            f"{start_date.isoformat()}.", field="performed_at")
 
 
 def validate_start_date(start_date: date, today: date) -> None:

@@ -18,6 +18,8 @@ NEEDLE_LENGTH_MM = (0.1, 3.0)
 SCALP_NEEDLE_LENGTH_MM = (0.5, 1.5)
 # [000] professional 1-2.5 mm: "categorically not recommended to use them at home"
 PROFESSIONAL_NEEDLE_MM = 1.0
+# v2 [000] "home mesoscooters have a needle length of 0.2-0.5 mm"; [002] "0,15-0,5 mm"
+HOME_NEEDLE_MAX_MM = 0.5
 # [002] "Homemade dermarollers ... are designed for 6-8 treatments"
 ROLLER_NEARING_END_USES = 6
 ROLLER_MAX_USES = 8
@@ -27,6 +29,14 @@ ROLLER_LIFETIME_MONTHS = 6
 DEVICE_NEARING_END = "device_nearing_end"
 DEVICE_WORN_OUT = "device_worn_out"
 DEVICE_EXPIRED = "device_expired"
+# v2 [000] dermastamps are "used only in the conditions of cosmetology clinics"
+STAMP_AT_HOME = "stamp_at_home"
+# v2 [product decision] a device the patient retired
+DEVICE_RETIRED = "device_retired"
+NEEDLE_TOO_LONG_FOR_HOME = "needle_too_long_for_home"
+# v2 [001] "sterilized rollers or a new one every time"; [003] abroad "for each new procedure
+# only a new" roller
+CLINIC_ROLLER_REUSED = "clinic_roller_reused"
 
 
 @dataclass(frozen=True)

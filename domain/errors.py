@@ -22,5 +22,9 @@ class NotAllowed(DomainError):
     """The caller's role may not do this (403)."""
 
 
+class NotFound(DomainError):
+    """The request names something the caller has no such thing as (404)."""
+
+
 class TooLarge(DomainError):
     """The request carries more than a rule allows (413)."""

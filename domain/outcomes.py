@@ -2,8 +2,9 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
+from domain.clock import in_the_future
 from domain.errors import NotAllowed, RuleViolation
 
 # Norwood-Hamilton scale for male pattern hair loss.
@@ -75,6 +76,20 @@ def measurement(kind: str, value, area: str | None, by_clinician: bool) -> Measu
     if kind in WHOLE_NUMBERS and value != int(value):
         raise RuleViolation(f"{kind} is a whole number.", "value")
     return Measurement(kind, float(value), None, area)
+
+
+# v2 [product decision] a measurement is dated no earlier than a year before the course starts
+OBSERVED_MAX_DAYS_BEFORE_START = 365
+
+
+def validate_observed_at(observed_at: datetime, now: datetime, start_date: date) -> None:
+    """A measurement is dated no later than now and no earlier than a year before the course."""
+    if in_the_future(observed_at, now):
+        raise RuleViolation("A measurement cannot be dated in the future.", "observed_at")
+    earliest = start_date - timedelta(days=OBSERVED_MAX_DAYS_BEFORE_START)
+    if observed_at.date() < earliest:
+        raise RuleViolation(f"A measurement of this course is dated {earliest.isoformat()} "
+                            "or later.", "observed_at")
 
 
 def change_percent(baseline: float, latest: float) -> float | None:

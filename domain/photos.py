@@ -7,12 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from domain.clock import in_the_future
-from domain.regimen import (
-    FIRST_CHANGES_SESSION,
-    MAINTENANCE,
-    STANDARD_SESSIONS,
-    Regimen,
-)
+from domain.regimen import FIRST_CHANGES_SESSION, MAINTENANCE, Regimen
 
 STANDARD_AREAS = (
     "frontal",
@@ -49,12 +44,14 @@ def current_milestone(regimen: Regimen, sessions_done: int) -> Milestone:
     """The latest milestone reached.
 
     [product decision] A baseline set before session 1, then after session 4
-    ("first changes no earlier than the 4th"), session 10 (end of the course)
-    and each maintenance session.
+    ("first changes no earlier than the 4th"), at the end of the course (session
+    10 of a standard course, session W+B of an intensive one: v2) and at each
+    maintenance session.
     """
-    if sessions_done != STANDARD_SESSIONS and regimen.phase_of(sessions_done) == MAINTENANCE:
+    end_of_course = regimen.sessions_planned
+    if sessions_done > end_of_course and regimen.phase_of(sessions_done) == MAINTENANCE:
         return Milestone(f"maintenance_session_{sessions_done}", sessions_done)
-    for session in (STANDARD_SESSIONS, FIRST_CHANGES_SESSION):
+    for session in (end_of_course, FIRST_CHANGES_SESSION):
         if sessions_done >= session:
             return Milestone(f"session_{session}", session)
     return Milestone(BASELINE, 0)

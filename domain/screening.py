@@ -34,6 +34,9 @@ RELATIVE_CONDITIONS = (
     "sensitive_skin",  # [001]
 )
 CONDITIONS = ABSOLUTE_CONDITIONS + RELATIVE_CONDITIONS
+# v2: a linked clinician's hold on the course; only a linked clinician lifts it.
+CLINICIAN_HOLD = "clinician_hold"
+HOLD_REASONS = CONDITIONS + (CLINICIAN_HOLD,)
 
 
 def hold_reasons(answers: Mapping[str, bool]) -> list[str]:
@@ -47,8 +50,30 @@ def hold_reasons(answers: Mapping[str, bool]) -> list[str]:
 
 
 def absolute_reasons(reasons: Sequence[str]) -> list[str]:
-    """The reasons only a linked clinician may clear."""
-    return [reason for reason in reasons if reason in ABSOLUTE_CONDITIONS]
+    """The reasons only a linked clinician may clear: absolute conditions, a clinical hold."""
+    return [reason for reason in reasons if reason in ABSOLUTE_CONDITIONS + (CLINICIAN_HOLD,)]
+
+
+def carried_over(earlier: Sequence[tuple[Sequence[str], bool]]) -> list[str]:
+    """The absolute reasons a patient declared that no clinician has cleared since.
+
+    v2 [product decision: safety]: absolute reasons belong to the patient, not to
+    one course. `earlier` is (hold reasons, cleared) of the patient's courses, oldest
+    first; a reason is carried over while the latest course it held was not cleared
+    (only a linked clinician clears a course with an absolute reason). Cancelling or
+    ending that course, or a "no" on a new screening, never clears it.
+    """
+    uncleared: dict[str, bool] = {}
+    for reasons, cleared in earlier:
+        for reason in absolute_reasons(reasons):
+            uncleared[reason] = not cleared
+    return [reason for reason in HOLD_REASONS if uncleared.get(reason)]
+
+
+def course_hold_reasons(answers: Mapping[str, bool], carried: Sequence[str]) -> list[str]:
+    """A new course's hold: its screening's "yes" answers and the reasons carried over."""
+    held = set(hold_reasons(answers)) | set(carried)
+    return [reason for reason in HOLD_REASONS if reason in held]
 
 
 def check_clearance(reasons: Sequence[str], by_linked_clinician: bool) -> None:
@@ -58,5 +83,6 @@ def check_clearance(reasons: Sequence[str], by_linked_clinician: bool) -> None:
     absolute = absolute_reasons(reasons)
     if absolute and not by_linked_clinician:
         raise NotAllowed(
-            f"only a linked clinician can clear absolute contraindications: {', '.join(absolute)}"
+            f"only a linked clinician can clear absolute contraindications or a clinical hold: "
+            f"{', '.join(absolute)}"
         )

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from domain.aftercare import AftercareItem, pending_aftercare
+from domain.aftercare import AftercareItem, pending_aftercare, session_end
 from domain.course import ACTIVE, COMPLETED, OPEN_STATUSES
 from domain.devices import WearStatus
 from domain.outcomes import Progress, progress
@@ -20,6 +20,7 @@ class DoneSession:
     number: int
     performed_at: datetime
     device_id: int | None
+    duration_minutes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,8 @@ def course_status(facts: CourseFacts, now: datetime) -> CourseStatus:
         sessions_done=sessions_done,
         sessions_planned=regimen.sessions_planned,
         next_session=upcoming,
-        aftercare=pending_aftercare(performed[-1], now) if performed else [],
+        aftercare=(pending_aftercare(session_end(performed[-1], facts.sessions[-1].duration_minutes),
+                                     now) if performed else []),
         results_expected=sessions_done >= FIRST_CHANGES_SESSION,
         photos_due=due_photos,
         device=facts.device,

@@ -14,6 +14,7 @@ from domain.course import (
     PAUSED,
     check_transition,
     status_after_sessions,
+    validate_performed_on,
     validate_start_date,
 )
 from domain.errors import Conflict, RuleViolation
@@ -106,3 +107,21 @@ def test_validate_start_date(offset, valid):
         with pytest.raises(RuleViolation) as raised:
             validate_start_date(start_date, TODAY)
         assert raised.value.field == "start_date"
+
+
+# v2: a course's sessions are on or after its start date.
+@pytest.mark.parametrize(
+    ("performed_on", "valid"),
+    [
+        pytest.param(date(2026, 10, 31), False, id="a-day-before"),
+        pytest.param(date(2026, 10, 1), False, id="a-month-before"),
+        pytest.param(date(2026, 11, 1), True, id="the-start-date"),
+        pytest.param(date(2026, 11, 20), True, id="later"),
+    ],
+)
+def test_validate_performed_on(performed_on, valid):
+    if valid:
+        validate_performed_on(performed_on, date(2026, 11, 1))
+    else:
+        with pytest.raises(RuleViolation):
+            validate_performed_on(performed_on, date(2026, 11, 1))

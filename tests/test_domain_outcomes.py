@@ -1,6 +1,6 @@
 """DOMAIN.md section 6: the measurement vocabulary and change against the baseline."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
@@ -13,6 +13,7 @@ from domain.outcomes import (
     change_percent,
     measurement,
     progress,
+    validate_observed_at,
 )
 
 
@@ -115,3 +116,29 @@ def test_progress_is_first_against_latest_per_kind_and_area():
         Progress("shedding_count", None, 150.0, 75.0, -50.0),
         Progress("global_photo_assessment", None, 2.0, 2.0, None),
     ]
+
+
+NOW = datetime(2026, 12, 3, 12, 0, tzinfo=timezone.utc)
+START = date(2026, 11, 1)
+
+
+# v2: dated no later than now (5 minutes of clock skew), no earlier than a year before the start.
+@pytest.mark.parametrize(
+    ("observed_at", "valid"),
+    [
+        pytest.param(NOW, True, id="now"),
+        pytest.param(NOW + timedelta(minutes=5), True, id="clock-skew"),
+        pytest.param(NOW + timedelta(minutes=6), False, id="future"),
+        pytest.param(NOW + timedelta(days=3000), False, id="3000-days-ahead"),
+        pytest.param(datetime(2025, 11, 1, tzinfo=timezone.utc), True, id="a-year-before-start"),
+        pytest.param(datetime(2025, 10, 31, 23, 59, tzinfo=timezone.utc), False,
+                     id="over-a-year-before-start"),
+    ],
+)
+def test_a_measurement_is_dated_around_its_course(observed_at, valid):
+    if valid:
+        validate_observed_at(observed_at, NOW, START)
+    else:
+        with pytest.raises(RuleViolation) as refused:
+            validate_observed_at(observed_at, NOW, START)
+        assert refused.value.field == "observed_at"

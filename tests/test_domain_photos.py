@@ -8,6 +8,8 @@ from domain.regimen import CLINIC, INTENSIVE, STANDARD, Regimen
 STANDARD_COURSE = Regimen(STANDARD, CLINIC)
 INTENSIVE_5_5 = Regimen(INTENSIVE, CLINIC)
 INTENSIVE_4_4 = Regimen(INTENSIVE, CLINIC, 4, 4)
+INTENSIVE_4_5 = Regimen(INTENSIVE, CLINIC, 4, 5)
+INTENSIVE_5_4 = Regimen(INTENSIVE, CLINIC, 5, 4)
 
 
 def maintenance(number):
@@ -31,10 +33,17 @@ def test_standard_areas():
         pytest.param(INTENSIVE_5_5, 10, Milestone("session_10", 10), id="intensive-5-5-10"),
         pytest.param(INTENSIVE_5_5, 11, maintenance(11), id="intensive-5-5-11"),
         pytest.param(INTENSIVE_5_5, 12, maintenance(12), id="intensive-5-5-12"),
-        pytest.param(INTENSIVE_4_4, 8, Milestone("session_4", 4), id="intensive-4-4-8"),
+        # v2: the end-of-course set comes after session W+B of an intensive course.
+        pytest.param(INTENSIVE_4_4, 7, Milestone("session_4", 4), id="intensive-4-4-7"),
+        pytest.param(INTENSIVE_4_4, 8, Milestone("session_8", 8), id="intensive-4-4-8"),
         pytest.param(INTENSIVE_4_4, 9, maintenance(9), id="intensive-4-4-9"),
-        pytest.param(INTENSIVE_4_4, 10, Milestone("session_10", 10), id="intensive-4-4-10"),
+        pytest.param(INTENSIVE_4_4, 10, maintenance(10), id="intensive-4-4-10"),
         pytest.param(INTENSIVE_4_4, 11, maintenance(11), id="intensive-4-4-11"),
+        pytest.param(INTENSIVE_4_5, 8, Milestone("session_4", 4), id="intensive-4-5-8"),
+        pytest.param(INTENSIVE_4_5, 9, Milestone("session_9", 9), id="intensive-4-5-9"),
+        pytest.param(INTENSIVE_4_5, 10, maintenance(10), id="intensive-4-5-10"),
+        pytest.param(INTENSIVE_5_4, 9, Milestone("session_9", 9), id="intensive-5-4-9"),
+        pytest.param(INTENSIVE_5_4, 10, maintenance(10), id="intensive-5-4-10"),
     ],
 )
 def test_current_milestone(regimen, sessions_done, milestone):

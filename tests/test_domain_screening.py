@@ -8,7 +8,9 @@ from domain.screening import (
     CONDITIONS,
     RELATIVE_CONDITIONS,
     absolute_reasons,
+    carried_over,
     check_clearance,
+    course_hold_reasons,
     hold_reasons,
 )
 
@@ -86,3 +88,39 @@ def test_absolute_reasons_named_in_the_refusal():
 def test_nothing_to_clear(by_linked_clinician):
     with pytest.raises(Conflict):
         check_clearance([], by_linked_clinician=by_linked_clinician)
+
+
+# v2: absolute reasons belong to the patient, not to one course.
+@pytest.mark.parametrize(
+    ("earlier", "carried"),
+    [
+        pytest.param([], [], id="first-course"),
+        pytest.param([(["pregnancy"], False)], ["pregnancy"], id="held-then-cancelled"),
+        pytest.param([(["pregnancy"], True)], [], id="cleared-by-a-clinician"),
+        pytest.param([(["diabetes"], False)], [], id="relative-reasons-stay-with-their-course"),
+        pytest.param([(["pregnancy"], False), ([], False)], ["pregnancy"],
+                     id="a-later-course-without-it-does-not-clear-it"),
+        pytest.param([(["pregnancy"], False), (["pregnancy"], True)], [],
+                     id="carried-then-cleared"),
+        pytest.param([(["pregnancy"], True), (["pregnancy"], False)], ["pregnancy"],
+                     id="declared-again-after-a-clearance"),
+        pytest.param([(["malignancy", "diabetes"], False), (["pregnancy"], False)],
+                     ["pregnancy", "malignancy"], id="in-table-order"),
+    ],
+)
+def test_absolute_reasons_carry_over_until_a_clinician_clears_them(earlier, carried):
+    assert carried_over(earlier) == carried
+
+
+@pytest.mark.parametrize(
+    ("answers", "carried", "reasons"),
+    [
+        pytest.param({}, ["pregnancy"], ["pregnancy"], id="a-no-never-clears"),
+        pytest.param({"diabetes": True}, ["pregnancy"], ["pregnancy", "diabetes"], id="both"),
+        pytest.param({"pregnancy": True}, ["pregnancy"], ["pregnancy"], id="once"),
+        pytest.param({"diabetes": True}, [], ["diabetes"], id="screening-only"),
+    ],
+)
+def test_a_new_course_is_held_by_its_screening_and_what_is_carried_over(answers, carried,
+                                                                       reasons):
+    assert course_hold_reasons(answers, carried) == reasons

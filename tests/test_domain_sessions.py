@@ -5,7 +5,7 @@ from dataclasses import replace
 import pytest
 
 from domain.devices import WearStatus
-from domain.sessions import SIDE_EFFECTS, SessionFacts, needs_doctor, session_warnings
+from domain.sessions import SIDE_EFFECTS, SessionFacts, flag_open, needs_doctor, session_warnings
 
 CLEAN = SessionFacts(
     setting="clinic",
@@ -17,14 +17,16 @@ CLEAN = SessionFacts(
     device=None,
     device_kind="roller",
     interval_warning=None,
+    device_sterilized=True,
 )
 OUTSIDE_SCALP = "needle_length_outside_scalp_range"
 AT_HOME = "professional_needle_at_home"
 NOT_DISINFECTED = "device_not_disinfected"
+TOO_LONG_FOR_HOME = "needle_too_long_for_home"
 
 
-def wear(*warnings):
-    return WearStatus(uses=6, max_uses=8, expires_on=None, warnings=warnings)
+def wear(*warnings, uses=6):
+    return WearStatus(uses=uses, max_uses=8, expires_on=None, warnings=warnings)
 
 
 @pytest.mark.parametrize(
@@ -38,7 +40,13 @@ def wear(*warnings):
         pytest.param({"needle_length_mm": 0.5}, [], id="0.5mm"),
         pytest.param({"needle_length_mm": 1.5}, [], id="1.5mm-clinic"),
         pytest.param({"needle_length_mm": 1.51}, [OUTSIDE_SCALP], id="1.51mm"),
-        pytest.param({"setting": "home", "needle_length_mm": 0.99}, [], id="0.99mm-home"),
+        pytest.param({"setting": "home", "needle_length_mm": 0.5}, [], id="0.5mm-home"),
+        # v2: home rollers are 0.15-0.5 mm [000, 002]
+        pytest.param({"setting": "home", "needle_length_mm": 0.51}, [TOO_LONG_FOR_HOME],
+                     id="0.51mm-home"),
+        pytest.param({"setting": "home", "needle_length_mm": 0.99}, [TOO_LONG_FOR_HOME],
+                     id="0.99mm-home"),
+        pytest.param({"needle_length_mm": 0.75}, [], id="0.75mm-clinic"),
         pytest.param({"setting": "home", "needle_length_mm": 1.0}, [AT_HOME], id="1.0mm-home"),
         pytest.param({"needle_length_mm": 0.99}, [], id="0.99mm-clinic"),
         pytest.param({"needle_length_mm": 1.0}, [], id="1.0mm-clinic"),
@@ -59,6 +67,40 @@ def wear(*warnings):
             {"device_kind": "pen", "new_cartridge": False}, ["cartridge_reused"], id="pen-reused"
         ),
         pytest.param({"device_kind": "pen", "new_cartridge": None}, [], id="pen-unknown"),
+        # v2 [002] "disposable sterile nozzles - disinfection is not required"
+        pytest.param({"device_kind": "pen", "new_cartridge": True, "device_disinfected": None},
+                     [], id="pen-new-cartridge-not-disinfected"),
+        pytest.param({"device_kind": "pen", "new_cartridge": False, "device_disinfected": False},
+                     [NOT_DISINFECTED, "cartridge_reused"], id="pen-reused-not-disinfected"),
+        pytest.param({"device_kind": "pen", "new_cartridge": None, "device_disinfected": None},
+                     [NOT_DISINFECTED], id="pen-unknown-not-disinfected"),
+        pytest.param({"device_kind": "stamp", "new_cartridge": True, "device_disinfected": None},
+                     [NOT_DISINFECTED], id="stamp-not-disinfected"),
+        # v2 [000] stamps are for clinics
+        pytest.param({"setting": "home", "device_kind": "stamp"}, ["stamp_at_home"],
+                     id="stamp-at-home"),
+        pytest.param({"device_kind": "stamp"}, [], id="stamp-at-clinic"),
+        # v2 a device the patient retired before the session
+        pytest.param({"device_retired": True}, ["device_retired"], id="retired"),
+        # v2 [001, 003] a clinic's roller: sterilized, or a new one every time
+        pytest.param({"device": wear(uses=1), "device_sterilized": None}, [],
+                     id="clinic-roller-first-use"),
+        pytest.param({"device": wear(uses=2), "device_sterilized": None},
+                     ["clinic_roller_reused"], id="clinic-roller-reused"),
+        pytest.param({"device": wear(uses=2), "device_sterilized": True}, [],
+                     id="clinic-roller-sterilized"),
+        pytest.param({"device": wear(uses=2), "device_sterilized": False},
+                     ["clinic_roller_reused"], id="clinic-roller-not-sterilized"),
+        pytest.param({"setting": "home", "device": wear(uses=2), "device_sterilized": None}, [],
+                     id="home-roller-reused"),
+        pytest.param({"device_kind": "pen", "device": wear(uses=2), "device_sterilized": None},
+                     [], id="clinic-pen-reused"),
+        # v2 [003] "You must know the composition of the cocktail"
+        pytest.param({"cocktail": {"name": "Peptides", "ingredients": []}},
+                     ["cocktail_composition_unknown"], id="cocktail-without-ingredients"),
+        pytest.param({"cocktail": {"name": "Peptides", "ingredients": ["biotin"]}}, [],
+                     id="cocktail-with-ingredients"),
+        pytest.param({"cocktail": None}, [], id="no-cocktail"),
         pytest.param({"new_cartridge": False}, [], id="roller-cartridge-false"),
         pytest.param({"device_kind": "stamp", "new_cartridge": False}, [], id="stamp-cartridge"),
         pytest.param({"duration_minutes": 20}, [], id="20-minutes"),
@@ -108,7 +150,31 @@ def test_side_effect_codes():
     assert SIDE_EFFECTS == (
         "redness", "swelling", "pinpoint_bleeding", "bruising", "burning", "dryness",
         "infection_signs", "other",
+        # v2 [000, 002, 003]
+        "scarring", "hyperpigmentation", "peeling", "rash", "contact_dermatitis",
     )
+
+
+@pytest.mark.parametrize(
+    ("side_effects", "check_in", "open_"),
+    [
+        pytest.param([], None, False, id="nothing"),
+        pytest.param(["redness", "swelling"], None, False, id="redness-swelling-until-asked"),
+        pytest.param(["infection_signs"], None, True, id="infection-signs-at-once"),
+        pytest.param(["scarring"], None, True, id="scarring-at-once"),
+        pytest.param(["hyperpigmentation", "other"], None, False, id="other-effects"),
+        pytest.param([], (True, False, False), True, id="check-in-redness"),
+        pytest.param([], (False, True, False), True, id="check-in-swelling"),
+        pytest.param([], (False, False, True), True, id="check-in-infection"),
+        pytest.param([], (False, False, False), False, id="check-in-all-clear"),
+        pytest.param(["infection_signs"], (False, False, False), False,
+                     id="all-clear-lowers-a-side-effect-flag"),
+        pytest.param(["infection_signs"], (True, False, False), True,
+                     id="persisting-keeps-a-side-effect-flag"),
+    ],
+)
+def test_a_session_flag_is_open(side_effects, check_in, open_):
+    assert flag_open(side_effects, check_in) is open_
 
 
 @pytest.mark.parametrize(

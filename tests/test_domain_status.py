@@ -69,9 +69,10 @@ def test_active_home_course_in_the_patients_zone():
     assert status.aftercare == [
         AftercareItem("apply_products", datetime(2024, 3, 15, 12, 30, tzinfo=BERLIN)),
         AftercareItem("wash_hair", datetime(2024, 3, 17, 0, 30, tzinfo=BERLIN)),
-        AftercareItem("sauna_pool_solarium", datetime(2024, 3, 17, 0, 30, tzinfo=BERLIN)),
-        AftercareItem("scalp_procedures", datetime(2024, 3, 22, 0, 30, tzinfo=BERLIN)),
-        AftercareItem("uncovered_sun", datetime(2024, 3, 22, 0, 30, tzinfo=BERLIN)),
+        AftercareItem("gym", datetime(2024, 3, 17, 0, 30, tzinfo=BERLIN)),
+        *(AftercareItem(activity, datetime(2024, 3, 22, 0, 30, tzinfo=BERLIN))
+          for activity in ("sauna_pool_solarium", "hot_shower_bath", "decorative_cosmetics",
+                           "otc_blood_thinners", "scalp_procedures", "uncovered_sun")),
     ]
     assert all(item.allowed_from.tzinfo is BERLIN for item in status.aftercare)
     assert status.results_expected is False
@@ -132,7 +133,9 @@ def test_completed_course():
     assert status.results_expected is True
     # The end-of-course photo set is still asked for once the course completes.
     assert status.photos_due == ("session_10", list(STANDARD_AREAS))
-    assert [item.activity for item in status.aftercare] == ["scalp_procedures", "uncovered_sun"]
+    assert [item.activity for item in status.aftercare] == [
+        "sauna_pool_solarium", "hot_shower_bath", "decorative_cosmetics", "otc_blood_thinners",
+        "scalp_procedures", "uncovered_sun"]
 
 
 def test_paused_intensive_course_in_maintenance():
