@@ -23,7 +23,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from domain.errors import Conflict, DomainError, NotAllowed, TooLarge
+from domain.errors import Conflict, DomainError, NotAllowed, NotFound, TooLarge
 from services.images.pipeline import UnreadableImage, UnsupportedImage
 
 PROBLEM_JSON = "application/problem+json"
@@ -117,6 +117,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
         status = (409 if isinstance(error, Conflict) else 403 if isinstance(error, NotAllowed)
+                  else 404 if isinstance(error, NotFound)
                   else 413 if isinstance(error, TooLarge) else 422)
         errors = {error.field: [error.detail]} if error.field and status == 422 else None
         return problem(status, error.detail, errors)

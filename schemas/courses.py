@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from domain.course import REQUESTABLE_STATUSES, STATUSES
+from domain.course import ON_HOLD, REQUESTABLE_STATUSES, STATUSES
 from domain.regimen import INTENSIVE, PHASE_SIZES, REGIMENS, SETTINGS
 from domain.screening import CONDITIONS
 from schemas.common import PageSchema, StrictBoolean, StrictSchema, validate_not_blank
@@ -45,6 +45,12 @@ class ClearanceSchema(ma.Schema):
     cleared_by = fields.Integer(dump_only=True, metadata={"description": "user id"})
 
 
+class ClinicalHoldSchema(ma.Schema):
+    note = fields.String(dump_only=True)
+    held_at = fields.AwareDateTime(dump_only=True)
+    held_by = fields.Integer(dump_only=True, metadata={"description": "user id"})
+
+
 class CourseSchema(ma.Schema):
     id = fields.Integer(dump_only=True)
     patient_id = fields.Integer(dump_only=True)
@@ -58,6 +64,8 @@ class CourseSchema(ma.Schema):
     status = fields.String(dump_only=True, metadata={"enum": list(STATUSES)})
     hold_reasons = fields.List(fields.String(), dump_only=True)
     clearance = fields.Nested(ClearanceSchema, dump_only=True, allow_none=True)
+    clinical_hold = fields.Nested(ClinicalHoldSchema, dump_only=True, allow_none=True, metadata={
+        "description": "A linked clinician's hold, while it lasts"})
     created_at = fields.AwareDateTime(dump_only=True)
 
     @ma.post_dump(pass_original=True)
@@ -67,6 +75,10 @@ class CourseSchema(ma.Schema):
             {"note": course.clearance_note, "cleared_at": course.cleared_at,
              "cleared_by": course.cleared_by_id}
         )
+        held = course.held_at is not None and not course.hold_cleared
+        data["clinical_hold"] = ClinicalHoldSchema().dump(
+            {"note": course.hold_note, "held_at": course.held_at,
+             "held_by": course.held_by_id}) if held else None
         return data
 
 
@@ -75,7 +87,16 @@ class CoursePageSchema(PageSchema):
 
 
 class CourseUpdateSchema(StrictSchema):
-    status = fields.String(required=True, validate=validate.OneOf(REQUESTABLE_STATUSES))
+    status = fields.String(required=True,
+                           validate=validate.OneOf((*REQUESTABLE_STATUSES, ON_HOLD)), metadata={
+                               "description": "on_hold: a linked clinician's hold, with a note"})
+    note = fields.String(validate=[validate.Length(min=1, max=2000), validate_not_blank],
+                         metadata={"description": "why the course is put on hold"})
+
+    @ma.validates_schema
+    def a_hold_says_why(self, data, **kwargs):
+        if data.get("status") == ON_HOLD and not data.get("note"):
+            raise ma.ValidationError("A hold needs a note saying why.", "note")
 
 
 class ClearanceRequestSchema(StrictSchema):

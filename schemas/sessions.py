@@ -26,6 +26,15 @@ class CocktailSchema(StrictSchema):
                               load_default=list, validate=validate.Length(max=30))
 
 
+class PreCheckSchema(StrictSchema):
+    """Asked again before every session (DOMAIN.md section 2): a missing answer is "no"."""
+
+    acute_infection = StrictBoolean()
+    scalp_damage = StrictBoolean()
+    scalp_inflammation = StrictBoolean()
+    chronic_disease_flare = StrictBoolean()
+
+
 def _codes(allowed):
     return fields.List(fields.String(validate=validate.OneOf(allowed)), load_default=list,
                        validate=validate.Length(max=len(allowed)))
@@ -45,6 +54,10 @@ class SessionInputSchema(StrictSchema):
     side_effects = _codes(SIDE_EFFECTS)
     device_disinfected = StrictBoolean(allow_none=True)
     new_cartridge = StrictBoolean(allow_none=True)
+    device_sterilized = StrictBoolean(allow_none=True, metadata={
+        "description": "A clinic's roller was sterilized before this session"})
+    pre_check = fields.Nested(PreCheckSchema, allow_none=True, metadata={
+        "description": "The pre-session check as answered; a 'yes' warns and flags"})
     notes = fields.String(allow_none=True, validate=validate.Length(max=2000))
 
 
@@ -76,12 +89,16 @@ class SessionSchema(ma.Schema):
     side_effects = fields.List(fields.String(), attribute="row.side_effects")
     device_disinfected = StrictBoolean(attribute="row.device_disinfected", allow_none=True)
     new_cartridge = StrictBoolean(attribute="row.new_cartridge", allow_none=True)
+    device_sterilized = StrictBoolean(attribute="row.device_sterilized", allow_none=True)
+    pre_check = fields.Nested(PreCheckSchema, attribute="row.pre_check", allow_none=True)
     notes = fields.String(attribute="row.notes", allow_none=True)
     earliest = fields.Date(metadata={"description": "The on-time window this session had"})
     due = fields.Date()
     latest = fields.Date()
     timing = fields.String(metadata={"enum": ["early", "on_time", "late"]})
     warnings = fields.List(fields.String())
+    check_in = fields.Nested("CheckInSchema", allow_none=True,
+                             metadata={"description": "The session's check-in, once answered"})
 
 
 class SessionLoggedSchema(ma.Schema):
@@ -123,6 +140,12 @@ class CheckInCreateSchema(StrictSchema):
     note = fields.String(allow_none=True, validate=validate.Length(max=2000))
 
 
+class CheckInUpdateSchema(CheckInCreateSchema, PatchSchema):
+    redness_persists = StrictBoolean()
+    swelling_persists = StrictBoolean()
+    infection_signs = StrictBoolean()
+
+
 class CheckInSchema(ma.Schema):
     id = fields.Integer()
     session_id = fields.Integer()
@@ -136,3 +159,25 @@ class CheckInSchema(ma.Schema):
         metadata={"type": "boolean", "description": "This check-in flags the patient for a doctor"},
     )
     created_at = fields.AwareDateTime()
+
+
+class ReadinessCheckSchema(StrictSchema):
+    pre_check = fields.Nested(PreCheckSchema, required=True)
+    device_id = RowId(allow_none=True, metadata={"description": "the device about to be used"})
+    needle_length_mm = fields.Float(validate=validate.Range(*NEEDLE_LENGTH_MM), allow_nan=False,
+                                    metadata={"description": "default: the device's"})
+
+
+class BlockerSchema(ma.Schema):
+    code = fields.String()
+    detail = fields.String()
+
+
+class ReadinessAnswerSchema(ma.Schema):
+    go = fields.Boolean(required=True)
+    blockers = fields.List(fields.Nested(BlockerSchema), required=True, metadata={
+        "description": "Why not today: course not active, safety interval, a pre-check 'yes', "
+                       "an open consult_doctor flag, a worn out, expired or retired device"})
+    cautions = fields.List(fields.String(), required=True, metadata={
+        "description": "What the session would be warned about"})
+    next_session = fields.Nested("NextSessionSchema", allow_none=True)

@@ -15,12 +15,14 @@ from sqlalchemy.orm import Session
 
 from domain import course as course_rules
 from domain import screening
+from domain.aftercare import session_end
 from domain.devices import wear_status
-from domain.errors import Conflict
+from domain.errors import Conflict, NotAllowed
 from domain.photos import current_milestone
+from domain.readiness import contraindications_today
 from domain.regimen import DEFAULT_PHASE_SIZE, INTENSIVE, Regimen
 from domain.roles import CLINICIAN
-from domain.sessions import CHECK_IN_AFTER, needs_doctor
+from domain.sessions import CHECK_IN_AFTER, flag_open
 from domain.status import CourseFacts, CourseStatus, DoneSession, course_status
 from services.iso8601 import iso_or_none
 from storage import photo_records, records
@@ -40,7 +42,8 @@ def create_course(session: Session, patient: User, data: dict) -> Course:
     regimen = Regimen(data["regimen"], data["setting"],
                       data.get("weekly_sessions", DEFAULT_PHASE_SIZE),
                       data.get("biweekly_sessions", DEFAULT_PHASE_SIZE))
-    reasons = screening.hold_reasons(data["screening"])
+    reasons = screening.course_hold_reasons(
+        data["screening"], screening.carried_over(records.earlier_courses(session, patient.id)))
     existing = records.open_course(session, patient.id)
     if existing is not None:
         raise Conflict(f"Course {existing.id} is still {existing.status}; end, cancel or "
@@ -62,7 +65,20 @@ def create_course(session: Session, patient: User, data: dict) -> Course:
     return course
 
 
-def change_status(course: Course, target: str) -> None:
+def change_status(course: Course, target: str, by: User, note: str | None = None) -> None:
+    """A status a person asks for; a linked clinician may also put the course on hold (v2)."""
+    if target == course_rules.ON_HOLD:
+        if by.role != CLINICIAN:
+            raise NotAllowed("Only a linked clinician puts a course on hold.")
+        course_rules.check_clinical_hold(course.status)
+        course.status = course_rules.ON_HOLD
+        course.hold_reasons = [*course.hold_reasons, screening.CLINICIAN_HOLD] \
+            if screening.CLINICIAN_HOLD not in course.hold_reasons else course.hold_reasons
+        course.hold_note, course.held_at, course.held_by_id = note, utcnow(), by.id
+        return
+    if screening.CLINICIAN_HOLD in course.hold_reasons and not course.hold_cleared \
+            and by.role != CLINICIAN:
+        course_rules.check_change_under_clinical_hold(course.status, target)
     course_rules.check_transition(course.status, target)
     course.status = target
 
@@ -108,13 +124,21 @@ def collect_facts(session: Session, course: Course) -> dict:
             device = {"id": latest.id, "kind": latest.kind, "uses": usage.uses,
                       "first_used_on": iso_or_none(latest.first_used_on),
                       "first_performed_at": iso_or_none(usage.first_performed_at)}
-    entry = records.latest_check_in(session, course.id)
+    check_ins = records.latest_check_ins(session, course.id)
+
+    def answers(row: TreatmentSession) -> tuple[bool, bool, bool] | None:
+        entry = check_ins.get(row.id)
+        return None if entry is None else (entry.redness_persists, entry.swelling_persists,
+                                           entry.infection_signs)
+
     return {
-        "sessions": [[row.performed_at.isoformat(), row.device_id] for row in rows],
+        "sessions": [[row.performed_at.isoformat(), row.device_id, row.duration_minutes]
+                     for row in rows],
         "device": device,
-        "consult_doctor": entry is not None and needs_doctor(
-            entry.redness_persists, entry.swelling_persists, entry.infection_signs),
-        "last_checked_in": bool(rows) and entry is not None and entry.session_id == rows[-1].id,
+        "consult_doctor": any(
+            flag_open(row.side_effects, answers(row), contraindications_today(row.pre_check or {}))
+            for row in rows),
+        "last_checked_in": bool(rows) and rows[-1].id in check_ins,
         "photo_areas": sorted(milestone_photo_areas(session, course, rows)),
         "observations": [[kind, area, observed_at.isoformat(), number]
                          for kind, area, observed_at, number
@@ -136,7 +160,8 @@ def status_of(session: Session, course: Course, zone: ZoneInfo) -> CourseStatus:
     (no query at all), or from the records when none are stored yet."""
     now = datetime.now(zone)
     stored = course.status_facts if course.status_facts is not None else collect_facts(session, course)
-    sessions = [(datetime.fromisoformat(at), device_id) for at, device_id in stored["sessions"]]
+    sessions = [(datetime.fromisoformat(at), device_id, duration)
+                for at, device_id, duration in stored["sessions"]]
     device = None
     if stored["device"] is not None:
         kept = stored["device"]
@@ -144,15 +169,16 @@ def status_of(session: Session, course: Course, zone: ZoneInfo) -> CourseStatus:
                                           now.date()))
     check_in_due = None
     if sessions and not stored["last_checked_in"]:
-        check_in_due = sessions[-1][0].astimezone(zone) + CHECK_IN_AFTER
+        last_at, _, last_duration = sessions[-1]
+        check_in_due = session_end(last_at, last_duration).astimezone(zone) + CHECK_IN_AFTER
     facts = CourseFacts(
         course_id=course.id,
         regimen=regimen_of(course),
         status=course.status,
         start_date=course.start_date,
         hold_reasons=tuple(course.hold_reasons),
-        sessions=tuple(DoneSession(number, at, device_id)
-                       for number, (at, device_id) in enumerate(sessions, start=1)),
+        sessions=tuple(DoneSession(number, at, device_id, duration)
+                       for number, (at, device_id, duration) in enumerate(sessions, start=1)),
         device=device,
         consult_doctor=stored["consult_doctor"],
         check_in_due=check_in_due,

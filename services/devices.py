@@ -16,7 +16,7 @@ from domain.devices import (
     wear_status,
 )
 from storage import records
-from storage.models import Device, User
+from storage.models import Device, User, utcnow
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,8 @@ def add_device(session: Session, owner: User, data: dict) -> Device:
 def change_device(session: Session, device: Device, owner: User, data: dict) -> None:
     """Relabel a device, set its first use, or retire it."""
     validate_first_use(data.get("first_used_on"), _today(owner))
+    if "retired" in data and data["retired"] != device.retired:
+        device.retired_at = utcnow() if data["retired"] else None
     for name, value in data.items():
         setattr(device, name, value)
     session.flush()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from domain.outcomes import measurement
+from domain.outcomes import measurement, validate_observed_at
 from domain.roles import CLINICIAN
 from storage.models import Course, Observation, User, utcnow
 
@@ -13,10 +13,13 @@ def record_observation(session: Session, course: Course, by: User, data: dict) -
     """Record a measurement of the course (a patient: shedding counts only)."""
     measured = measurement(data["kind"], data["value"], data.get("area"),
                            by_clinician=by.role == CLINICIAN)
+    now = utcnow()
+    observed_at = data.get("observed_at") or now
+    validate_observed_at(observed_at, now, course.start_date)
     observation = Observation(
         course_id=course.id, patient_id=course.patient_id, kind=measured.kind,
         number=measured.number, stage=measured.stage, area=measured.area,
-        observed_at=data.get("observed_at") or utcnow(), recorded_by=by)
+        observed_at=observed_at, recorded_by=by)
     session.add(observation)
     session.flush()
     return observation

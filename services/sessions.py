@@ -16,20 +16,29 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from domain import course as course_rules
+from domain.aftercare import session_end
 from domain.clock import in_the_future
 from domain.devices import validate_needle_length, wear_status
-from domain.errors import Conflict, NotAllowed, RuleViolation
+from domain.errors import Conflict, NotAllowed, NotFound, RuleViolation
+from domain.readiness import Blocker, contraindications_today, readiness
 from domain.schedule import (
+    NextSession,
     SessionWindow,
     interval_warning,
     projected_sessions,
     session_timing,
     window_for,
 )
-from domain.sessions import SessionFacts, session_warnings
-from services.courses import regimen_of
+from domain.sessions import (
+    CONSULT_DOCTOR,
+    SessionFacts,
+    check_in_window,
+    session_warnings,
+    validate_check_in_time,
+)
+from services.courses import regimen_of, status_of
 from storage import records
-from storage.models import CheckIn, Course, TreatmentSession, User
+from storage.models import CheckIn, Course, TreatmentSession, User, utcnow
 
 DONE, PROJECTED = "done", "projected"
 
@@ -46,6 +55,7 @@ class SessionRecord:
     # When it was performed, in the patient's zone.
     performed_at: datetime
     warnings: list[str] = field(default_factory=list)
+    check_in: CheckIn | None = None
 
     @property
     def earliest(self) -> date:
@@ -69,6 +79,7 @@ def session_records(session: Session, course: Course, zone: ZoneInfo) -> list[Se
 def _derive(session: Session, course: Course, rows: Sequence[TreatmentSession],
             zone: ZoneInfo) -> list[SessionRecord]:
     regimen = regimen_of(course)
+    check_ins = records.latest_check_ins(session, course.id)
     device_ids = {row.device_id for row in rows if row.device_id is not None}
     devices = records.devices_by_id(session, course.patient_id, device_ids)
     used_at = records.device_session_times(session, device_ids)
@@ -96,10 +107,15 @@ def _derive(session: Session, course: Course, rows: Sequence[TreatmentSession],
             device_kind=device.kind if device else None,
             interval_warning=(interval_warning(regimen, number, previous_on, done_on)
                               if previous_on else None),
+            device_retired=(device is not None and device.retired_at is not None
+                            and row.performed_at >= device.retired_at),
+            cocktail=row.cocktail,
+            device_sterilized=row.device_sterilized,
+            contraindications=tuple(contraindications_today(row.pre_check or {})),
         )
         derived.append(SessionRecord(row, number, regimen.phase_of(number), window,
                                      session_timing(window, done_on), performed_at,
-                                     session_warnings(facts)))
+                                     session_warnings(facts), check_ins.get(row.id)))
         previous_on = done_on
     return derived
 
@@ -131,6 +147,9 @@ def _check_session_input(session: Session, course: Course, data: dict, zone: Zon
     performed_at = data.get("performed_at")
     if performed_at is not None and in_the_future(performed_at, datetime.now(zone)):
         raise RuleViolation("A session cannot be logged in the future.", "performed_at")
+    if performed_at is not None:
+        course_rules.validate_performed_on(performed_at.astimezone(zone).date(),
+                                           course.start_date)
     if data.get("device_id") is not None:
         if not records.devices_by_id(session, course.patient_id, [data["device_id"]]):
             raise RuleViolation("No such device among the patient's devices.", "device_id")
@@ -188,11 +207,76 @@ def _settle(session: Session, course: Course, zone: ZoneInfo,
 
 def check_in(session: Session, row: TreatmentSession, course: Course, by: User,
              data: dict) -> CheckIn:
-    """The patient's 24 h follow-up of a session (only the patient answers it)."""
+    """The patient's follow-up about a day after a session: one per session, within its window."""
     if course.patient_id != by.id:
         raise NotAllowed("Only the patient checks in after a session.")
+    if records.latest_check_ins(session, course.id).get(row.id) is not None:
+        raise Conflict("This session has its check-in; correct it (PATCH) within 7 days of "
+                       "the session.")
+    validate_check_in_time(session_end(row.performed_at, row.duration_minutes), utcnow())
     entry = CheckIn(session_id=row.id, **data)
     session.add(entry)
     session.flush()
     return entry
 
+
+def correct_check_in(session: Session, row: TreatmentSession, course: Course, by: User,
+                     data: dict) -> CheckIn:
+    """Change the answers of a session's check-in, until its window closes."""
+    if course.patient_id != by.id:
+        raise NotAllowed("Only the patient checks in after a session.")
+    entry = records.latest_check_ins(session, course.id).get(row.id)
+    if entry is None:
+        raise Conflict("This session has no check-in yet to correct.")
+    _, closes_at = check_in_window(session_end(row.performed_at, row.duration_minutes))
+    if utcnow() > closes_at:
+        raise RuleViolation(f"The check-in of this session closed at {closes_at.isoformat()}.",
+                            "_schema")
+    for name, value in data.items():
+        setattr(entry, name, value)
+    session.flush()
+    return entry
+
+
+@dataclass(frozen=True)
+class ReadinessReport:
+    """The answer to "may I do a session today?", with the next session's window."""
+
+    go: bool
+    blockers: list[Blocker]
+    cautions: list[str]
+    next_session: NextSession | None
+
+
+def check_readiness(session: Session, course: Course, data: dict,
+                    zone: ZoneInfo) -> ReadinessReport:
+    """Whether the patient may do a session today: the rules a session logged now would be
+    warned by, asked beforehand. Stores nothing."""
+    done = session_records(session, course, zone)
+    today = datetime.now(zone).date()
+    regimen = regimen_of(course)
+    interval = (interval_warning(regimen, len(done) + 1, done[-1].performed_at.date(), today)
+                if done else None)
+    device, wear = None, None
+    if data.get("device_id") is not None:
+        found = records.devices_by_id(session, course.patient_id, [data["device_id"]])
+        if not found:
+            raise NotFound("No such device among the patient's devices.", "device_id")
+        device = found[data["device_id"]]
+        usage = records.device_usage(session, [device.id])[device.id]
+        first_use = device.first_used_on or (
+            usage.first_performed_at.astimezone(zone).date() if usage.first_performed_at
+            else today)
+        # As the session would count it: one use more.
+        wear = wear_status(device.kind, usage.uses + 1, first_use, today)
+    needle = data.get("needle_length_mm", device.needle_length_mm if device else None)
+    facts = SessionFacts(
+        setting=course.setting, needle_length_mm=needle, duration_minutes=None,
+        pain_score=None, device_disinfected=None, new_cartridge=None, device=wear,
+        device_kind=device.kind if device else None, interval_warning=interval,
+        device_retired=device is not None and device.retired)
+    status = status_of(session, course, zone)
+    answer = readiness(course.status, course.status == course_rules.ACTIVE, interval,
+                       data["pre_check"], CONSULT_DOCTOR in status.flags,
+                       session_warnings(facts))
+    return ReadinessReport(answer.go, answer.blockers, answer.cautions, status.next_session)

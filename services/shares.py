@@ -43,7 +43,7 @@ def invite(session: Session, patient: User) -> Share:
 
 
 def redeem(session: Session, clinician: User, code: str) -> Share:
-    """Link the clinician to the patient behind the code (single use); commits."""
+    """Link the clinician to the patient behind the code (single use)."""
     now = utcnow()
     digest = code_digest(code)
     # One conditional update: of two clinicians racing for a code, one wins.
@@ -66,7 +66,7 @@ def redeem(session: Session, clinician: User, code: str) -> Share:
                             .execution_options(populate_existing=True)).one()
     # A patient whose records predate the digests gets one now.
     refresh_digest(session, share.patient_id)
-    session.commit()
+    session.flush()
     return share
 
 

@@ -158,8 +158,19 @@ class Course(Base):
     clearance_note: Mapped[str | None] = mapped_column(Text)
     cleared_at: Mapped[datetime | None]
     cleared_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # A linked clinician's hold (DOMAIN.md section 2, v2): why, when and by whom.
+    hold_note: Mapped[str | None] = mapped_column(Text)
+    held_at: Mapped[datetime | None]
+    # The clinician's user id (no foreign key: the migration adds it in place on SQLite).
+    held_by_id: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @property
+    def hold_cleared(self) -> bool:
+        """Whether the hold it had was cleared (after the latest clinical hold, if any)."""
+        return self.cleared_at is not None and (self.held_at is None
+                                                or self.cleared_at > self.held_at)
 
 
 class Device(Base):
@@ -174,6 +185,8 @@ class Device(Base):
     material: Mapped[str | None] = mapped_column(String(100))
     first_used_on: Mapped[date | None] = mapped_column(Date)
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When it was retired (unknown for devices retired before this was kept).
+    retired_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -197,6 +210,9 @@ class TreatmentSession(Base):
     side_effects: Mapped[list[str]]
     device_disinfected: Mapped[bool | None]
     new_cartridge: Mapped[bool | None]
+    device_sterilized: Mapped[bool | None]
+    # The pre-session check as answered (DOMAIN.md section 2, v2), when it was asked.
+    pre_check: Mapped[dict[str, Any] | None]
     notes: Mapped[str | None] = mapped_column(Text)
     logged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -206,13 +222,13 @@ class TreatmentSession(Base):
 
 
 class CheckIn(Base):
-    """The 24 h follow-up of a session."""
+    """The 24 h follow-up of a session: one per session, corrected in place."""
 
     __tablename__ = "check_ins"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(
-        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True, unique=True
     )
     redness_persists: Mapped[bool]
     swelling_persists: Mapped[bool]

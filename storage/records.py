@@ -87,14 +87,22 @@ def device_usage(session: Session, device_ids: Iterable[int]) -> dict[int, Devic
     return usage
 
 
-def latest_check_in(session: Session, course_id: int) -> CheckIn | None:
-    return session.scalars(
+def latest_check_ins(session: Session, course_id: int) -> dict[int, CheckIn]:
+    """Each session's check-in, by session id (sessions without one are absent)."""
+    rows = session.scalars(
         select(CheckIn)
         .join(TreatmentSession, TreatmentSession.id == CheckIn.session_id)
         .where(TreatmentSession.course_id == course_id)
-        .order_by(CheckIn.created_at.desc(), CheckIn.id.desc())
-        .limit(1)
-    ).first()
+        .order_by(CheckIn.created_at, CheckIn.id)
+    )
+    return {entry.session_id: entry for entry in rows}
+
+
+def earlier_courses(session: Session, patient_id: int) -> list[tuple[list[str], bool]]:
+    """(hold reasons, cleared) of the patient's courses, oldest first."""
+    courses = session.scalars(select(Course).where(Course.patient_id == patient_id)
+                              .order_by(Course.id))
+    return [(list(course.hold_reasons), course.hold_cleared) for course in courses]
 
 
 def open_course(session: Session, patient_id: int) -> Course | None:

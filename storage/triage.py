@@ -15,7 +15,18 @@ import functools
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import Row, Select, and_, bindparam, case, func, literal, or_, select, tuple_
+from sqlalchemy import (
+    Row,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.orm import Session
 
 from storage.models import Share, TriageDigest, User, UTCDateTime

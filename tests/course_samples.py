@@ -83,7 +83,9 @@ def sample_course(patient, clinician=None, regimen: str = "intensive") -> Sample
         "observed_at": datetime.combine(start, time(8), zone).isoformat()})
     patient.post(f"/courses/{course['id']}/observations", json={
         "kind": "shedding_count", "value": 55,
-        "observed_at": datetime.combine(today, time(8), zone).isoformat()})
+        # This morning, or now if it is earlier: a measurement is never dated ahead.
+        "observed_at": min(datetime.combine(today, time(8), zone),
+                           datetime.now(zone)).isoformat()})
     if clinician is not None:
         for days, value in ((0, 120.0), (SESSION_DAYS[-1], 131.5)):
             response = clinician.post(f"/courses/{course['id']}/observations", json={

@@ -59,10 +59,15 @@ DOMAIN_RULES = {
     "DELETE /api/v1/me": "password must be the account's own",
     "POST /api/v1/courses": "start_date within a year back and 90 days ahead of the "
                             "patient's today; phase sizes for an intensive course only",
-    "POST /api/v1/courses/{course_id}/sessions": "performed_at not in the future; "
-                                                 "device_id one of the patient's devices",
-    "PATCH /api/v1/sessions/{session_id}": "performed_at not in the future; "
-                                           "device_id one of the patient's devices",
+    "PATCH /api/v1/courses/{course_id}": "a clinician's hold (status on_hold) needs a note",
+    "POST /api/v1/courses/{course_id}/sessions": "performed_at not in the future nor before "
+                                                 "the course's start; device_id one of the "
+                                                 "patient's devices",
+    "PATCH /api/v1/sessions/{session_id}": "performed_at not in the future nor before the "
+                                           "course's start; device_id one of the patient's "
+                                           "devices",
+    "POST /api/v1/sessions/{session_id}/check-in": "from 20 hours to 7 days after the session",
+    "PATCH /api/v1/sessions/{session_id}/check-in": "within 7 days of the session",
     "POST /api/v1/devices": "first_used_on within five years before today",
     "PATCH /api/v1/devices/{device_id}": "first_used_on within five years before today",
     "GET /api/v1/photos": "from before to",
@@ -75,7 +80,8 @@ DOMAIN_RULES = {
                                                "in the course",
     "GET /api/v1/courses/{course_id}/timelapse.gif": "photos of that area in the course",
     "POST /api/v1/courses/{course_id}/observations": "value must suit the kind (a stage "
-                                                     "or a number)",
+                                                     "or a number); observed_at neither in "
+                                                     "the future nor a year before the course",
 }
 # `negative_data_rejection` on a multipart body: a form field is text on the wire, so a
 # generated non-text value (`"note": [null]`) arrives as valid text ("null") and is rightly

@@ -141,7 +141,8 @@ def seed_patient(server: LiveServer, patient: Account) -> dict:
     course = call("POST", "/courses", {
         "regimen": "standard", "setting": "home",
         "start_date": (now.date() - timedelta(days=30)).isoformat()})
-    for days_ago in (28, 14):
+    # The latest is 3 days ago: its check-in (open from 20 h to 7 days after) is answered.
+    for days_ago in (28, 3):
         logged = call("POST", f"/courses/{course['id']}/sessions", {
             "performed_at": (now - timedelta(days=days_ago)).isoformat(),
             "device_id": device["id"], "device_disinfected": True})

@@ -83,6 +83,10 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("PATCH", "/api/v1/sessions/<int:session_id>"): Case(200, 200, body={"pain_score": 2}),
     ("DELETE", "/api/v1/sessions/<int:session_id>"): Case(204, 204),
     ("POST", "/api/v1/sessions/<int:session_id>/check-in"): Case(201, 403, body=CHECK_IN),
+    # The world's session has no check-in yet to correct: 409 for its patient.
+    ("PATCH", "/api/v1/sessions/<int:session_id>/check-in"): Case(409, 403, body=CHECK_IN),
+    ("POST", "/api/v1/courses/<int:course_id>/readiness"): Case(200, 200,
+                                                                body={"pre_check": {}}),
     ("GET", "/api/v1/devices"): Case(200, 403, 200, 403),
     ("POST", "/api/v1/devices"): Case(201, 403, 201, 403, body={"kind": "pen", "needle_length_mm": 0.5}),
     ("GET", "/api/v1/devices/<int:device_id>"): Case(200, 403, 404, 403, secret_in_owner_view=True),

@@ -82,7 +82,8 @@ def world(app, client, register, make_clinician, link):
         link(patient, clinician)
         sample = sample_course(patient, clinician)
         course_id = sample.course["id"]
-        session_id = sample.sessions[0]["id"]
+        # The check-in is open from 20 h to 7 days after a session: the latest one's.
+        session_id = sample.sessions[-1]["id"]
         assert patient.post(f"/sessions/{session_id}/check-in", json={
             "redness_persists": False, "swelling_persists": False,
             "infection_signs": False}).status_code == 201

@@ -121,3 +121,45 @@ def test_free_text_sent_to_the_server_is_documented_without_nul(client):
         pattern = re.compile(schemas[name]["properties"][field]["pattern"])
         assert pattern.match("Dr. Weber, 3 × weekly")
         assert not pattern.match("before\x00after")
+
+
+# --- every error an operation can answer is in the document, so a generated client has a type
+
+
+PUBLIC_OPERATIONS = {("post", "/api/v1/auth/register"), ("get", "/healthz"), ("get", "/readyz"),
+                     ("get", "/api/v1/calendar/{token}.ics")}
+
+
+def operations(document: dict):
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            if method in ("get", "post", "put", "patch", "delete", "head"):
+                yield method, path, operation
+
+
+def test_every_operation_behind_a_token_documents_401(client):
+    undocumented = [(method, path) for method, path, operation in operations(served_document(client))
+                    if (method, path) not in PUBLIC_OPERATIONS
+                    and "401" not in operation["responses"]]
+    assert undocumented == []
+
+
+def test_every_operation_on_a_row_documents_404(client):
+    undocumented = [(method, path) for method, path, operation in operations(served_document(client))
+                    if "{" in path and "404" not in operation["responses"]]
+    assert undocumented == []
+
+
+def test_views_for_one_role_document_403_and_creates_document_409_and_422(client):
+    document = served_document(client)
+    for method, path in (("post", "/api/v1/courses"), ("get", "/api/v1/devices"),
+                         ("post", "/api/v1/courses/{course_id}/notes")):
+        assert "403" in document["paths"][path][method]["responses"], (method, path)
+    for method, path in (("post", "/api/v1/courses"), ("post", "/api/v1/shares"),
+                         ("post", "/api/v1/courses/{course_id}/sessions"),
+                         ("patch", "/api/v1/courses/{course_id}")):
+        responses = document["paths"][path][method]["responses"]
+        assert {"409", "422"} <= set(responses), (method, path)
+        assert responses["409"] == {"$ref": "#/components/responses/CONFLICT"}
+    problem = document["components"]["responses"]["UNAUTHORIZED"]["content"]
+    assert problem == {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}

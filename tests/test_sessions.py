@@ -156,7 +156,8 @@ def test_second_session_window_follows_the_first(patient):
     ("clinic", {"needle_length_mm": 1.5}, []),
     ("clinic", {"needle_length_mm": 1.6}, ["needle_length_outside_scalp_range"]),
     ("home", {"needle_length_mm": 1.0}, ["professional_needle_at_home"]),
-    ("home", {"needle_length_mm": 0.9}, []),
+    ("home", {"needle_length_mm": 0.9}, ["needle_too_long_for_home"]),
+    ("home", {"needle_length_mm": 0.5}, []),
     ("clinic", {"needle_length_mm": 1.0}, []),
     ("home", {"needle_length_mm": 2.0},
      ["needle_length_outside_scalp_range", "professional_needle_at_home"]),
@@ -221,10 +222,11 @@ def test_interval_too_short(patient, setting, gaps, short):
     total = sum(gaps) + 1
     course = start_course(patient, days_ago=total, setting=setting)
     ago = total
-    log_session(patient, course["id"], ago)
+    # 0.5 mm: a needle no setting warns about (home rollers are 0.15-0.5 mm).
+    log_session(patient, course["id"], ago, needle_length_mm=0.5)
     for gap in gaps:
         ago -= gap
-        body = log_session(patient, course["id"], ago)
+        body = log_session(patient, course["id"], ago, needle_length_mm=0.5)
 
     assert body["warnings"] == (["interval_too_short"] if short else [])
 
@@ -233,7 +235,9 @@ def test_roller_wear_warnings_follow_its_uses(patient):
     course = start_course(patient, days_ago=60)
     roller = add_device(patient, "roller")
 
-    warnings = [log_session(patient, course["id"], 60 - 7 * i, device_id=roller["id"])["warnings"]
+    # A clinic's roller, sterilized between sessions (else each reuse warns).
+    warnings = [log_session(patient, course["id"], 60 - 7 * i, device_id=roller["id"],
+                            device_sterilized=True)["warnings"]
                 for i in range(9)]
 
     assert warnings == [[], [], [], [], [], ["device_nearing_end"], ["device_nearing_end"],
@@ -662,9 +666,10 @@ def test_a_later_all_clear_check_in_clears_the_flag(patient):
                  json={**ALL_CLEAR, "redness_persists": True})
     assert course_status(patient, course["id"])["flags"] == ["consult_doctor"]
 
-    response = patient.post(f"/sessions/{session['id']}/check-in", json=ALL_CLEAR)
+    # A session has one check-in, corrected in place within 7 days.
+    response = patient.patch(f"/sessions/{session['id']}/check-in", json=ALL_CLEAR)
 
-    assert response.status_code == 201
+    assert response.status_code == 200
     assert response.get_json()["consult_doctor"] is False
     assert course_status(patient, course["id"])["flags"] == []
 

@@ -46,7 +46,7 @@ from domain.regimen import (
     STANDARD,
     STANDARD_SESSIONS,
 )
-from domain.screening import ABSOLUTE_CONDITIONS, RELATIVE_CONDITIONS
+from domain.screening import ABSOLUTE_CONDITIONS, CLINICIAN_HOLD, RELATIVE_CONDITIONS
 
 # Zones far apart, so a "day" differs between the server's UTC and the patient.
 TIME_ZONES = ("Europe/Berlin", "Pacific/Kiritimati", "Pacific/Pago_Pago", "America/New_York")
@@ -68,6 +68,7 @@ class CourseModel:
     setting: str
     status: str
     hold_reasons: list[str]
+    start_date: date
     # session id -> performed_at, in UTC (so comparing them is comparing instants)
     sessions: dict[int, datetime] = field(default_factory=dict)
 
@@ -99,6 +100,9 @@ class CourseMachine(RuleBasedStateMachine):
         # The courses the current step aimed at, and whether the server refused it.
         self.touched: set[int] = set()
         self.refused: str | None = None
+        # Absolute reasons the patient declared that no clinician has cleared (DOMAIN.md v2):
+        # every new course is held by them.
+        self.uncleared: set[str] = set()
 
     # --- helpers ----------------------------------------------------------------------
 
@@ -136,6 +140,10 @@ class CourseMachine(RuleBasedStateMachine):
         course, session_id = self.all_sessions()[index % len(self.all_sessions())]
         self.touched.add(course.id)
         return course, session_id
+
+    def before_start(self, course: CourseModel, performed_at: datetime) -> bool:
+        """DOMAIN.md v2: a course's sessions are on or after its start date (patient's days)."""
+        return performed_at.astimezone(self.zone).date() < course.start_date
 
     def open_course(self) -> CourseModel | None:
         return next((c for c in self.courses.values() if c.status in OPEN_STATUSES), None)
@@ -187,20 +195,27 @@ class CourseMachine(RuleBasedStateMachine):
             expected = 201
         created = self.answer(self.patient.post("/courses", json=body), expected, "start course")
         if expected == 201:
-            reasons = [c for c in ABSOLUTE_CONDITIONS + RELATIVE_CONDITIONS if c in holds]
+            reasons = [c for c in (*ABSOLUTE_CONDITIONS, *RELATIVE_CONDITIONS, CLINICIAN_HOLD)
+                       if c in holds or c in self.uncleared]
             assert created["status"] == (ON_HOLD if reasons else ACTIVE)
             assert created["hold_reasons"] == reasons
+            self.uncleared |= {r for r in reasons if r in (*ABSOLUTE_CONDITIONS, CLINICIAN_HOLD)}
             self.touched.add(created["id"])
-            self.courses[created["id"]] = CourseModel(created["id"], regimen, setting,
-                                                      created["status"], reasons)
+            self.courses[created["id"]] = CourseModel(
+                created["id"], regimen, setting, created["status"], reasons,
+                date.fromisoformat(created["start_date"]))
 
     @precondition(lambda self: self.courses)
     @rule(index=st.integers(0, 50), wanted=st.sampled_from(REQUESTABLE * 2 + (COMPLETED, ON_HOLD)),
           by_clinician=st.booleans())
     def change_status(self, index, wanted, by_clinician):
         course = self.course(index)
+        clinical_hold = (course.status == ON_HOLD and CLINICIAN_HOLD in course.hold_reasons
+                         and CLINICIAN_HOLD in self.uncleared)
         if wanted not in REQUESTABLE:
             expected = 422
+        elif clinical_hold and not by_clinician and wanted != CANCELLED:
+            expected = 403
         elif wanted == course.status or (course.status, wanted) in TRANSITIONS:
             expected = 200
         else:
@@ -212,12 +227,33 @@ class CourseMachine(RuleBasedStateMachine):
             assert body["status"] == wanted
             course.status = wanted
 
+    @precondition(lambda self: self.courses)
+    @rule(index=st.integers(0, 50), by_clinician=st.booleans())
+    def clinical_hold(self, index, by_clinician):
+        """DOMAIN.md v2: a linked clinician holds an active or paused course, with a note."""
+        course = self.course(index)
+        if not by_clinician:
+            expected = 403
+        elif course.status in (ACTIVE, PAUSED):
+            expected = 200
+        else:
+            expected = 409
+        response = self.actor(by_clinician).patch(f"/courses/{course.id}", json={
+            "status": ON_HOLD, "note": "Redness for three days: come and see me."})
+        body = self.answer(response, expected, f"clinical hold on {course.status}")
+        if expected == 200:
+            assert body["status"] == ON_HOLD and CLINICIAN_HOLD in body["hold_reasons"]
+            course.status = ON_HOLD
+            if CLINICIAN_HOLD not in course.hold_reasons:
+                course.hold_reasons.append(CLINICIAN_HOLD)
+            self.uncleared.add(CLINICIAN_HOLD)
+
     @precondition(lambda self: any(c.status == ON_HOLD for c in self.courses.values()))
     @rule(index=st.integers(0, 50), by_clinician=st.booleans())
     def clear_hold(self, index, by_clinician):
         """Mostly the course on hold; sometimes another one (409)."""
         course = self.course(index)
-        absolute = [r for r in course.hold_reasons if r in ABSOLUTE_CONDITIONS]
+        absolute = [r for r in course.hold_reasons if r in (*ABSOLUTE_CONDITIONS, CLINICIAN_HOLD)]
         if course.status != ON_HOLD:
             expected = 409
         elif absolute and not by_clinician:
@@ -230,6 +266,7 @@ class CourseMachine(RuleBasedStateMachine):
         if expected == 200:
             assert body["status"] == ACTIVE
             course.status = ACTIVE
+            self.uncleared -= set(absolute)
 
     # --- sessions ---------------------------------------------------------------------
 
@@ -245,15 +282,25 @@ class CourseMachine(RuleBasedStateMachine):
             self.answer(self._post_session(course, performed_at, needle, by_clinician), 409,
                         f"log on {course.status}")
             return
+        logged = False
         for _ in range(count):
             if course.status != ACTIVE:
                 break
+            if self.before_start(course, performed_at):
+                self.answer(self._post_session(course, performed_at, needle, by_clinician), 422,
+                            "log before the course's start")
+                performed_at += timedelta(days=gap)
+                continue
             body = self.answer(self._post_session(course, performed_at, needle, by_clinician),
                                201, "log on active")
+            logged = True
             course.sessions[body["session"]["id"]] = performed_at.astimezone(timezone.utc)
             if course.regimen == STANDARD and course.sessions_done >= STANDARD_SESSIONS:
                 course.status = COMPLETED
             performed_at += timedelta(days=gap)
+        if logged:
+            # The sessions before the start were refused, the later ones logged: a change.
+            self.refused = None
 
     @precondition(lambda self: self.courses)
     @rule(index=st.integers(0, 50), hours_ahead=st.integers(1, 24 * 40),
@@ -288,7 +335,7 @@ class CourseMachine(RuleBasedStateMachine):
         body = {"performed_at": performed_at.isoformat()}
         if bad_needle:
             body["needle_length_mm"] = 4.0
-        expected = 422 if future or bad_needle else 200
+        expected = 422 if future or bad_needle or self.before_start(course, performed_at) else 200
         response = self.patient.patch(f"/sessions/{session_id}", json=body)
         self.answer(response, expected, "correct session")
         if expected == 200:
@@ -325,6 +372,9 @@ class CourseMachine(RuleBasedStateMachine):
                 f"a refused step changed something: {self.refused}"
         self.listed = listed
         self.schedules.update(schedules)
+        # DOMAIN.md v2: no course is active while an absolute reason awaits a clinician.
+        if self.uncleared:
+            assert all(course["status"] != ACTIVE for course in listed.values()), self.uncleared
         self.check_list()
         for course_id in self.touched:
             self.check_course(self.courses[course_id], schedules[course_id],

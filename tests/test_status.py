@@ -229,17 +229,32 @@ def test_aftercare_times_from_a_session_two_hours_ago(register, zone):
         {"activity": "touch_scalp", "allowed_from": local(timedelta(hours=4))},
         {"activity": "apply_products", "allowed_from": local(timedelta(hours=12))},
         {"activity": "wash_hair", "allowed_from": local(timedelta(hours=48))},
-        {"activity": "sauna_pool_solarium", "allowed_from": local(timedelta(hours=48))},
-        {"activity": "scalp_procedures", "allowed_from": local(timedelta(days=7))},
-        {"activity": "uncovered_sun", "allowed_from": local(timedelta(days=7))},
+        {"activity": "gym", "allowed_from": local(timedelta(hours=48))},
+        *({"activity": activity, "allowed_from": local(timedelta(days=7))}
+          for activity in WEEK_LONG),
     ]
 
 
+def test_aftercare_counts_from_the_end_of_a_session_of_known_duration(patient):
+    course = start_course(patient, days_ago=3)
+    performed = now_of(patient).astimezone(timezone.utc) - timedelta(hours=2)
+    log_at(patient, course["id"], performed, duration_minutes=45)
+
+    aftercare = status_of(patient, course["id"])["aftercare"]
+
+    assert aftercare[0] == {"activity": "touch_scalp", "allowed_from": (
+        performed + timedelta(minutes=45, hours=4)).astimezone(zone_of(patient)).isoformat()}
+
+
+# DOMAIN.md section 5 (v2): what waits a week.
+WEEK_LONG = ["sauna_pool_solarium", "hot_shower_bath", "decorative_cosmetics",
+             "otc_blood_thinners", "scalp_procedures", "uncovered_sun"]
+
+
 @pytest.mark.parametrize(("hours_ago", "remaining"), [
-    (0, ["comb_hair", "touch_scalp", "apply_products", "wash_hair", "sauna_pool_solarium",
-         "scalp_procedures", "uncovered_sun"]),
-    (13, ["wash_hair", "sauna_pool_solarium", "scalp_procedures", "uncovered_sun"]),
-    (50, ["scalp_procedures", "uncovered_sun"]),
+    (0, ["comb_hair", "touch_scalp", "apply_products", "wash_hair", "gym", *WEEK_LONG]),
+    (13, ["wash_hair", "gym", *WEEK_LONG]),
+    (50, WEEK_LONG),
     (24 * 8, []),
 ])
 def test_aftercare_lists_only_what_is_still_ahead(patient, hours_ago, remaining):
@@ -261,7 +276,7 @@ def test_aftercare_follows_the_latest_session(patient):
 
     assert aftercare[0] == {"activity": "touch_scalp", "allowed_from": (
         latest + timedelta(hours=4)).astimezone(zone_of(patient)).isoformat()}
-    assert len(aftercare) == 6
+    assert len(aftercare) == 10
 
 
 # --- results, phases ----------------------------------------------------------------------
@@ -421,7 +436,7 @@ ALL_CLEAR = {"redness_persists": False, "swelling_persists": False, "infection_s
 
 def test_check_in_is_due_a_day_after_the_latest_session(patient):
     course = start_course(patient, days_ago=10)
-    first = log_days_ago(patient, course["id"], 9)
+    first = log_days_ago(patient, course["id"], 6)
     performed = ago(patient, 2)
     second = log_at(patient, course["id"], performed)
 
@@ -430,7 +445,7 @@ def test_check_in_is_due_a_day_after_the_latest_session(patient):
         zone_of(patient)).isoformat()
 
     # A check-in of an older session does not count for the latest one.
-    patient.post(f"/sessions/{first['id']}/check-in", json=ALL_CLEAR)
+    assert patient.post(f"/sessions/{first['id']}/check-in", json=ALL_CLEAR).status_code == 201
     assert status_of(patient, course["id"])["check_in_due"] is not None
 
     response = patient.post(f"/sessions/{second['id']}/check-in", json=ALL_CLEAR)
@@ -448,7 +463,7 @@ def test_persisting_redness_flags_until_an_all_clear(patient):
                  json={**ALL_CLEAR, "redness_persists": True})
     assert status_of(patient, course["id"])["flags"] == ["consult_doctor"]
 
-    patient.post(f"/sessions/{session['id']}/check-in", json=ALL_CLEAR)
+    patient.patch(f"/sessions/{session['id']}/check-in", json=ALL_CLEAR)
     assert status_of(patient, course["id"])["flags"] == []
 
 

@@ -73,6 +73,7 @@ class TokenView(MethodView):
 @blp.route("/me")
 class MeView(MethodView):
     @blp.login_required()
+    @blp.etag
     @blp.response(200, UserSchema)
     def get(self):
         """The caller's profile"""

@@ -30,11 +30,11 @@ CALENDAR = "text/calendar"
 @blp.route("/me/calendar-token")
 class CalendarTokenViews(MethodView):
     @blp.login_required(PATIENT)
+    @blp.idempotent_create
     @blp.response(201, CalendarTokenSchema)
     def post(self):
         """A new secret feed URL for my calendar; the previous URL stops working at once"""
         token = issue_calendar_token(db(), current_user())
-        db().commit()
         return {"url": url_for("calendar.CalendarFeedViews", token=token, _external=True),
                 "created_at": utcnow()}
 

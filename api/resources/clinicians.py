@@ -47,6 +47,7 @@ def _redeem_key() -> str:
 class LinkedPatientViews(MethodView):
     @blp.login_required(CLINICIAN)
     @limiter.limit(lambda: current_app.config["REDEEM_RATE_LIMIT"], key_func=_redeem_key)
+    @blp.idempotent_create
     @blp.arguments(RedeemSchema)
     @blp.response(201, LinkSchema)
     @blp.alt_response(404, "NOT_FOUND", description="The code is unknown, used or expired")
@@ -136,6 +137,7 @@ def _triage_item(row, now: datetime) -> dict:
 @blp.route("/clinician/patients/<int:patient_id>")
 class LinkedPatientByIdViews(MethodView):
     @blp.login_required(CLINICIAN)
+    @blp.etag
     @blp.response(200, PatientSummarySchema)
     def get(self, patient_id):
         """A linked patient with their courses"""

@@ -64,11 +64,12 @@ class CourseByIdViews(MethodView):
     @blp.login_required()
     @blp.arguments(CourseUpdateSchema)
     @blp.response(200, CourseSchema)
+    @blp.alt_response(403, "FORBIDDEN", description="A clinical hold: for linked clinicians")
     @blp.alt_response(409, "CONFLICT")
     def patch(self, data, course_id):
-        """Pause, resume, end or cancel a course (illegal transitions: 409)"""
+        """Pause, resume, end or cancel a course (illegal transitions: 409); a linked clinician may put it on hold with a note"""
         course = course_or_404(course_id)
-        courses.change_status(course, data["status"])
+        courses.change_status(course, data["status"], current_user(), data.get("note"))
         db().commit()
         return course
 

@@ -16,6 +16,9 @@ from schemas.common import PageArgsSchema
 from schemas.sessions import (
     CheckInCreateSchema,
     CheckInSchema,
+    CheckInUpdateSchema,
+    ReadinessAnswerSchema,
+    ReadinessCheckSchema,
     SchedulePageSchema,
     SessionCreateSchema,
     SessionLoggedSchema,
@@ -53,6 +56,17 @@ class CourseSessionViews(MethodView):
         """Log a done session; the answer lists its warnings (409 unless the course is active)"""
         course = course_or_404(course_id)
         return sessions.log_session(db(), course, data, current_user(), _zone(course))
+
+
+@blp.route("/courses/<int:course_id>/readiness")
+class ReadinessViews(MethodView):
+    @blp.login_required()
+    @blp.arguments(ReadinessCheckSchema)
+    @blp.response(200, ReadinessAnswerSchema)
+    def post(self, data, course_id):
+        """May I do a session today? Go or no-go with the reasons, asked before every session (stores nothing)"""
+        course = course_or_404(course_id)
+        return sessions.check_readiness(db(), course, data, _zone(course))
 
 
 @blp.route("/sessions/<int:session_id>")
@@ -98,7 +112,20 @@ class CheckInViews(MethodView):
     @blp.arguments(CheckInCreateSchema)
     @blp.response(201, CheckInSchema)
     @blp.alt_response(403, "FORBIDDEN", description="Only the patient checks in")
+    @blp.alt_response(409, "CONFLICT", description="The session has its check-in")
     def post(self, data, session_id):
-        """The 24 h follow-up; persisting redness or swelling, or infection signs, flag consult_doctor"""
+        """The follow-up a day after; persisting redness or swelling, or infection signs, flag consult_doctor (20 h - 7 d after the session)"""
         row, course = session_or_404(session_id)
         return sessions.check_in(db(), row, course, current_user(), data)
+
+    @blp.login_required()
+    @blp.arguments(CheckInUpdateSchema)
+    @blp.response(200, CheckInSchema)
+    @blp.alt_response(403, "FORBIDDEN", description="Only the patient checks in")
+    @blp.alt_response(409, "CONFLICT", description="The session has no check-in yet")
+    def patch(self, data, session_id):
+        """Correct the check-in, within 7 days of the session"""
+        row, course = session_or_404(session_id)
+        entry = sessions.correct_check_in(db(), row, course, current_user(), data)
+        db().commit()
+        return entry

@@ -5,10 +5,10 @@ Revises: 0001
 Create Date: 2026-11-22 12:10:18.400804
 """
 
-from alembic import op
 import sqlalchemy as sa
-import storage.models
+from alembic import op
 
+import storage.models
 
 revision = '0002'
 down_revision = '0001'

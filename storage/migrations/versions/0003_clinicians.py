@@ -5,10 +5,10 @@ Revises: 0002
 Create Date: 2026-11-22 12:05:51.573152
 """
 
-from alembic import op
 import sqlalchemy as sa
-import storage.models
+from alembic import op
 
+import storage.models
 
 revision = '0003'
 down_revision = '0002'

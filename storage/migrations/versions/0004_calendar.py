@@ -5,10 +5,10 @@ Revises: 0003
 Create Date: 2026-11-22 12:34:35.649389
 """
 
-from alembic import op
 import sqlalchemy as sa
-import storage.models
+from alembic import op
 
+import storage.models
 
 revision = '0004'
 down_revision = '0003'

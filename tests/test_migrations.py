@@ -1,0 +1,84 @@
+"""Migrations of data that exists: a database filled before a migration, then upgraded
+(SQLite always; PostgreSQL too when TEST_DATABASE_URL is set)."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import text
+
+from storage import migrate
+from storage.db import make_engine
+from tests.conftest import scratch_database
+
+TARGETS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+@contextmanager
+def empty_database(kind: str, tmp_path):
+    if kind == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'migrated.db'}")
+        yield engine
+        engine.dispose()
+        return
+    with scratch_database(os.environ["TEST_DATABASE_URL"]) as url:
+        engine = make_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        yield engine
+        engine.dispose()
+
+
+def fill_at_0005(connection) -> None:
+    """A patient with a course whose session was checked in twice (redness, then all clear)."""
+    connection.execute(text(
+        "INSERT INTO users (id, email, password_hash, display_name, timezone, role, created_at) "
+        "VALUES (1, 'p@example.org', 'x', 'Pat', 'Europe/Berlin', 'patient', :now)"),
+        {"now": "2026-11-01 10:00:00"})
+    connection.execute(text(
+        "INSERT INTO courses (id, patient_id, regimen, setting, start_date, status, screening, "
+        "hold_reasons, concurrent_therapies, status_facts, created_at, updated_at) VALUES "
+        "(1, 1, 'standard', 'home', '2026-11-01', 'active', '{}', '[]', '[]', "
+        "'{\"sessions\": [[\"2026-11-02T19:30:00+00:00\", null]]}', :now, :now)"),
+        {"now": "2026-11-01 10:00:00"})
+    connection.execute(text(
+        "INSERT INTO sessions (id, course_id, performed_at, needle_length_mm, areas, "
+        "side_effects, created_at, updated_at) VALUES "
+        "(1, 1, :at, 0.5, '[]', '[]', :at, :at)"), {"at": "2026-11-02 19:30:00"})
+    for check_in_id, redness, at in ((1, True, "2026-11-03 20:00:00"),
+                                     (2, False, "2026-11-04 20:00:00")):
+        connection.execute(text(
+            "INSERT INTO check_ins (id, session_id, redness_persists, swelling_persists, "
+            "infection_signs, created_at) VALUES (:id, 1, :redness, false, false, :at)"),
+            {"id": check_in_id, "redness": redness, "at": at})
+
+
+@pytest.mark.parametrize("kind", TARGETS)
+def test_0006_keeps_each_sessions_latest_check_in_and_recomputes_the_status_facts(
+        kind, tmp_path):
+    with empty_database(kind, tmp_path) as engine:
+        migrate.upgrade(engine, "0005")
+        with engine.begin() as connection:
+            fill_at_0005(connection)
+
+        migrate.upgrade(engine, "0006")
+
+        with engine.connect() as connection:
+            kept = connection.execute(text(
+                "SELECT id, redness_persists FROM check_ins")).all()
+            assert [(row[0], bool(row[1])) for row in kept] == [(2, False)]
+            assert connection.execute(text(
+                "SELECT status_facts, hold_note FROM courses")).one() == (None, None)
+            assert connection.execute(text(
+                "SELECT device_sterilized, pre_check FROM sessions")).one() == (None, None)
+        with engine.begin() as connection, pytest.raises(Exception):
+            # One check-in per session from now on.
+            connection.execute(text(
+                "INSERT INTO check_ins (session_id, redness_persists, swelling_persists, "
+                "infection_signs, created_at) VALUES (1, false, false, false, :at)"),
+                {"at": "2026-11-05 20:00:00"})
+        migrate.downgrade(engine, "0005")
+        migrate.upgrade(engine, "head")
