@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from contextlib import contextmanager
 
 import pytest
@@ -11,25 +12,32 @@ from sqlalchemy import text
 
 from storage import migrate
 from storage.db import make_engine
-from tests.conftest import scratch_database
 
 TARGETS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 
 @contextmanager
 def empty_database(kind: str, tmp_path):
+    """An empty SQLite file, or a PostgreSQL schema of this test's own (CREATE DATABASE from
+    several test workers at once can fail, and the shared database must stay untouched)."""
     if kind == "sqlite":
         engine = make_engine(f"sqlite:///{tmp_path / 'migrated.db'}")
         yield engine
         engine.dispose()
         return
-    with scratch_database(os.environ["TEST_DATABASE_URL"]) as url:
-        engine = make_engine(url)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
+    url = os.environ["TEST_DATABASE_URL"]
+    schema = f"migrations_{secrets.token_hex(4)}"
+    admin = make_engine(url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    try:
         yield engine
+    finally:
         engine.dispose()
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 def fill_at_0005(connection) -> None:
