@@ -159,6 +159,12 @@ def test_the_login_limit_is_shared_by_every_worker(cluster):
 
 
 def test_the_cluster_database_is_postgresql(cluster):
+    """The account registered over HTTP is in the PostgreSQL database the test holds.
+
+    Registers its own account: under xdist this test may be the first (or only)
+    one of the module a worker runs, on a cluster nobody has used yet.
+    """
+    email, _ = register(cluster)
     with cluster.engine.connect() as connection:
         assert connection.dialect.name == "postgresql"
-        assert connection.execute(select(User.id).limit(1)).first() is not None
+        assert connection.execute(select(User.id).where(User.email == email)).first() is not None
