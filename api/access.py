@@ -25,6 +25,8 @@ from domain.roles import PATIENT
 from storage.models import (
     Course,
     Device,
+    Flag,
+    Observation,
     Photo,
     Share,
     TreatmentSession,
@@ -111,6 +113,24 @@ def session_or_404(session_id: int) -> tuple[TreatmentSession, Course]:
         abort(404, message="No such session.")
     _found(row.Course.patient_id, "session", row.TreatmentSession.id)
     return row.TreatmentSession, row.Course
+
+
+def flag_or_404(flag_id: int) -> Flag:
+    flag = db().scalar(for_request(select(Flag).where(
+        Flag.id == flag_id, visible_patient(Flag.patient_id))))
+    if flag is None:
+        abort(404, message="No such flag.")
+    _found(flag.patient_id, "flag", flag.id)
+    return flag
+
+
+def observation_or_404(observation_id: int) -> Observation:
+    observation = db().scalar(for_request(select(Observation).where(
+        Observation.id == observation_id, visible_patient(Observation.patient_id))))
+    if observation is None:
+        abort(404, message="No such measurement.")
+    _found(observation.patient_id, "observation", observation.id)
+    return observation
 
 
 def device_or_404(device_id: int) -> Device:

@@ -72,21 +72,26 @@ def expires_on(kind: str, first_used_on: date | None) -> date | None:
     return _months_after(first_used_on, ROLLER_LIFETIME_MONTHS)
 
 
-def wear_status(kind: str, uses: int, first_used_on: date | None, on: date) -> WearStatus:
-    """A device's wear on day `on`; only rollers wear out or expire."""
+def wear_status(kind: str, uses: int, first_used_on: date | None, on: date,
+                home: bool = True) -> WearStatus:
+    """A device's wear on day `on`; only rollers wear out or expire.
+
+    v2: the 6-8 treatments are a home roller's life [002 "Homemade dermarollers"]; a
+    clinic's roller is sterilized or new each time (`clinic_roller_reused` covers it),
+    so at a clinic (`home=False`) only its age counts.
+    """
     if kind != ROLLER:
         return WearStatus(uses=uses, max_uses=None, expires_on=None, warnings=())
     expiry = expires_on(kind, first_used_on)
     warnings = []
-    if uses >= ROLLER_MAX_USES:
+    if home and uses >= ROLLER_MAX_USES:
         warnings.append(DEVICE_WORN_OUT)
-    elif uses >= ROLLER_NEARING_END_USES:
+    elif home and uses >= ROLLER_NEARING_END_USES:
         warnings.append(DEVICE_NEARING_END)
     if expiry is not None and on > expiry:
         warnings.append(DEVICE_EXPIRED)
-    return WearStatus(
-        uses=uses, max_uses=ROLLER_MAX_USES, expires_on=expiry, warnings=tuple(warnings)
-    )
+    return WearStatus(uses=uses, max_uses=ROLLER_MAX_USES if home else None, expires_on=expiry,
+                      warnings=tuple(warnings))
 
 
 # [product decision] a device first used more than 5 years ago is a typo (rollers last 6 months).

@@ -1,6 +1,6 @@
 """A logged session (DOMAIN.md sections 3 and 4): its warnings and the 24 h check-in."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -42,8 +42,6 @@ SIDE_EFFECTS = (
     # v2 [003] "steel tends to oxidize, which can lead to the development of contact dermatitis"
     "contact_dermatitis",
 )
-# v2 [001] "any sign of infection": logged as a side effect, these flag the patient at once.
-FLAGGING_SIDE_EFFECTS = ("infection_signs", "scarring")
 # [003] "in time - no more than 15-20 minutes"
 LONG_DURATION_MINUTES = 20
 # [003] "Mesotherapy should not be very painful": warn at 7 of 10 and over
@@ -67,7 +65,6 @@ LONG_DURATION = "long_duration"
 HIGH_PAIN_WARNING = "high_pain"
 # v2 [003] "You must know the composition of the cocktail"
 COCKTAIL_COMPOSITION_UNKNOWN = "cocktail_composition_unknown"
-CONSULT_DOCTOR = "consult_doctor"
 
 
 @dataclass(frozen=True)
@@ -135,23 +132,6 @@ def session_warnings(facts: SessionFacts) -> list[str]:
 def needs_doctor(redness_persists: bool, swelling_persists: bool, infection_signs: bool) -> bool:
     """Whether a 24 h check-in flags the patient for the clinician (`consult_doctor`)."""
     return redness_persists or swelling_persists or infection_signs
-
-
-def flag_open(side_effects: Sequence[str], check_in: tuple[bool, bool, bool] | None,
-              contraindications: Sequence[str] = ()) -> bool:
-    """Whether a session's `consult_doctor` flag is open (v2: a flag belongs to its session).
-
-    Side effects such as infection signs, or a "yes" in the pre-session check, raise it
-    when the session is logged; once
-    the session has a check-in, that check-in decides (persisting redness or
-    swelling, or infection signs, keep it; an all-clear lowers it). `check_in` is
-    (redness_persists, swelling_persists, infection_signs) of the session's own
-    latest check-in: another session's never touches it.
-    """
-    if check_in is not None:
-        return needs_doctor(*check_in)
-    return bool(contraindications) or any(effect in FLAGGING_SIDE_EFFECTS
-                                          for effect in side_effects)
 
 
 def check_in_window(ended_at: datetime) -> tuple[datetime, datetime]:

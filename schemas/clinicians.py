@@ -7,6 +7,7 @@ from marshmallow import fields, validate
 
 from schemas.common import Cursor, PageArgsSchema, PageSchema
 from schemas.courses import CourseSchema, NextSessionSchema
+from schemas.flags import OpenFlagSchema
 from schemas.shares import ShareSchema
 
 
@@ -42,6 +43,8 @@ class TriageItemSchema(ma.Schema):
     next_session = fields.Nested(NextSessionSchema, allow_none=True)
     days_overdue = fields.Integer()
     flags = fields.List(fields.String())
+    open_flags = fields.List(fields.Nested(OpenFlagSchema), metadata={
+        "description": "Each open flag with the session that raised it and why"})
     hold_reasons = fields.List(fields.String())
     device_warnings = fields.List(fields.String())
     photos_due = fields.List(fields.String())

@@ -9,6 +9,7 @@ from domain.course import ON_HOLD, REQUESTABLE_STATUSES, STATUSES
 from domain.regimen import INTENSIVE, PHASE_SIZES, REGIMENS, SETTINGS
 from domain.screening import CONDITIONS
 from schemas.common import PageSchema, StrictBoolean, StrictSchema, validate_not_blank
+from schemas.flags import OpenFlagSchema
 from schemas.sessions import ProjectedSessionSchema
 
 ScreeningSchema = StrictSchema.from_dict(
@@ -157,6 +158,18 @@ class ProgressSchema(ma.Schema):
     change_percent = fields.Float(allow_none=True)
 
 
+class HoldClearanceSchema(ma.Schema):
+    reason = fields.String()
+    cleared_by = fields.String(metadata={"enum": ["clinician", "patient_or_clinician"]})
+
+
+class CheckInWindowSchema(ma.Schema):
+    session_id = fields.Integer()
+    opens_at = fields.AwareDateTime()
+    closes_at = fields.AwareDateTime()
+    done = StrictBoolean()
+
+
 class CourseStatusSchema(ma.Schema):
     class Meta:
         # Generators call the enum of Course.status "CourseStatus" already.
@@ -180,3 +193,12 @@ class CourseStatusSchema(ma.Schema):
     check_in_due = fields.AwareDateTime(allow_none=True,
                                         metadata={"description": "When the 24 h check-in of the latest session is due, while it is missing"})
     progress = fields.List(fields.Nested(ProgressSchema))
+    hold_clearance = fields.List(fields.Nested(HoldClearanceSchema), metadata={
+        "description": "While on hold: who may clear each reason"})
+    open_flags = fields.List(fields.Nested(OpenFlagSchema), metadata={
+        "description": "Each open consult_doctor flag with the session that raised it and why"})
+    check_in = fields.Nested(CheckInWindowSchema, allow_none=True, metadata={
+        "description": "The last session's check-in window and whether it was answered"})
+    projected_end = fields.Date(allow_none=True, metadata={
+        "description": "The due date of the last session of the active phases (the day it "
+                       "was done, once done)"})

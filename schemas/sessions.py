@@ -17,6 +17,7 @@ from schemas.common import (
     StrictSchema,
     Timestamp,
 )
+from schemas.flags import FlagSchema
 from services.sessions import DONE, PROJECTED, SessionRecord
 
 
@@ -99,6 +100,8 @@ class SessionSchema(ma.Schema):
     warnings = fields.List(fields.String())
     check_in = fields.Nested("CheckInSchema", allow_none=True,
                              metadata={"description": "The session's check-in, once answered"})
+    flags = fields.List(fields.Nested(FlagSchema), metadata={
+        "description": "The consult_doctor flags this session raised, open and lowered"})
 
 
 class SessionLoggedSchema(ma.Schema):

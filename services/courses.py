@@ -15,15 +15,19 @@ from sqlalchemy.orm import Session
 
 from domain import course as course_rules
 from domain import screening
-from domain.aftercare import session_end
 from domain.devices import wear_status
 from domain.errors import Conflict, NotAllowed
+from domain.flags import Reason
 from domain.photos import current_milestone
-from domain.readiness import contraindications_today
-from domain.regimen import DEFAULT_PHASE_SIZE, INTENSIVE, Regimen
+from domain.regimen import DEFAULT_PHASE_SIZE, HOME, INTENSIVE, Regimen
 from domain.roles import CLINICIAN
-from domain.sessions import CHECK_IN_AFTER, flag_open
-from domain.status import CourseFacts, CourseStatus, DoneSession, course_status
+from domain.status import (
+    CourseFacts,
+    CourseStatus,
+    DoneSession,
+    OpenFlag,
+    course_status,
+)
 from services.iso8601 import iso_or_none
 from storage import photo_records, records
 from storage.models import Course, TreatmentSession, User, utcnow
@@ -125,19 +129,16 @@ def collect_facts(session: Session, course: Course) -> dict:
                       "first_used_on": iso_or_none(latest.first_used_on),
                       "first_performed_at": iso_or_none(usage.first_performed_at)}
     check_ins = records.latest_check_ins(session, course.id)
-
-    def answers(row: TreatmentSession) -> tuple[bool, bool, bool] | None:
-        entry = check_ins.get(row.id)
-        return None if entry is None else (entry.redness_persists, entry.swelling_persists,
-                                           entry.infection_signs)
-
+    numbers = {row.id: number for number, row in enumerate(rows, start=1)}
     return {
         "sessions": [[row.performed_at.isoformat(), row.device_id, row.duration_minutes]
                      for row in rows],
         "device": device,
-        "consult_doctor": any(
-            flag_open(row.side_effects, answers(row), contraindications_today(row.pre_check or {}))
-            for row in rows),
+        "open_flags": [{"id": flag.id, "session_id": flag.session_id,
+                        "session_number": numbers.get(flag.session_id),
+                        "raised_at": flag.raised_at.isoformat(), "reasons": flag.reasons}
+                       for flag in records.open_flags(session, course.id)],
+        "last_session_id": rows[-1].id if rows else None,
         "last_checked_in": bool(rows) and rows[-1].id in check_ins,
         "photo_areas": sorted(milestone_photo_areas(session, course, rows)),
         "observations": [[kind, area, observed_at.isoformat(), number]
@@ -166,11 +167,7 @@ def status_of(session: Session, course: Course, zone: ZoneInfo) -> CourseStatus:
     if stored["device"] is not None:
         kept = stored["device"]
         device = (kept["id"], wear_status(kept["kind"], kept["uses"], _first_use(kept, zone),
-                                          now.date()))
-    check_in_due = None
-    if sessions and not stored["last_checked_in"]:
-        last_at, _, last_duration = sessions[-1]
-        check_in_due = session_end(last_at, last_duration).astimezone(zone) + CHECK_IN_AFTER
+                                          now.date(), home=course.setting == HOME))
     facts = CourseFacts(
         course_id=course.id,
         regimen=regimen_of(course),
@@ -180,8 +177,13 @@ def status_of(session: Session, course: Course, zone: ZoneInfo) -> CourseStatus:
         sessions=tuple(DoneSession(number, at, device_id, duration)
                        for number, (at, device_id, duration) in enumerate(sessions, start=1)),
         device=device,
-        consult_doctor=stored["consult_doctor"],
-        check_in_due=check_in_due,
+        open_flags=tuple(
+            OpenFlag(flag["id"], flag["session_id"], flag["session_number"],
+                     datetime.fromisoformat(flag["raised_at"]).astimezone(zone),
+                     tuple(Reason(reason["source"], reason["code"]) for reason in flag["reasons"]))
+            for flag in stored["open_flags"]),
+        last_session_id=stored["last_session_id"],
+        last_checked_in=stored["last_checked_in"],
         photo_areas=tuple(stored["photo_areas"]),
         observations=tuple((kind, area, datetime.fromisoformat(at), number)
                            for kind, area, at, number in stored["observations"]),

@@ -20,7 +20,9 @@ from domain.aftercare import session_end
 from domain.clock import in_the_future
 from domain.devices import validate_needle_length, wear_status
 from domain.errors import Conflict, NotAllowed, NotFound, RuleViolation
+from domain.flags import CONSULT_DOCTOR
 from domain.readiness import Blocker, contraindications_today, readiness
+from domain.regimen import HOME
 from domain.schedule import (
     NextSession,
     SessionWindow,
@@ -30,15 +32,15 @@ from domain.schedule import (
     window_for,
 )
 from domain.sessions import (
-    CONSULT_DOCTOR,
     SessionFacts,
     check_in_window,
     session_warnings,
     validate_check_in_time,
 )
 from services.courses import regimen_of, status_of
+from services.flags import session_reasons, settle_flag
 from storage import records
-from storage.models import CheckIn, Course, TreatmentSession, User, utcnow
+from storage.models import CheckIn, Course, Flag, TreatmentSession, User, utcnow
 
 DONE, PROJECTED = "done", "projected"
 
@@ -56,6 +58,8 @@ class SessionRecord:
     performed_at: datetime
     warnings: list[str] = field(default_factory=list)
     check_in: CheckIn | None = None
+    # The flags this session raised, open and lowered, oldest first.
+    flags: list[Flag] = field(default_factory=list)
 
     @property
     def earliest(self) -> date:
@@ -80,6 +84,9 @@ def _derive(session: Session, course: Course, rows: Sequence[TreatmentSession],
             zone: ZoneInfo) -> list[SessionRecord]:
     regimen = regimen_of(course)
     check_ins = records.latest_check_ins(session, course.id)
+    flags: dict[int, list[Flag]] = {}
+    for flag in records.course_flags(session, course.id):
+        flags.setdefault(flag.session_id, []).append(flag)
     device_ids = {row.device_id for row in rows if row.device_id is not None}
     devices = records.devices_by_id(session, course.patient_id, device_ids)
     used_at = records.device_session_times(session, device_ids)
@@ -95,7 +102,8 @@ def _derive(session: Session, course: Course, rows: Sequence[TreatmentSession],
             times = used_at[device.id]
             first_use = device.first_used_on or times[0].astimezone(zone).date()
             # Uses so far: every session with this device up to this one, any course.
-            wear = wear_status(device.kind, bisect_right(times, row.performed_at), first_use, done_on)
+            wear = wear_status(device.kind, bisect_right(times, row.performed_at), first_use,
+                               done_on, home=course.setting == HOME)
         facts = SessionFacts(
             setting=course.setting,
             needle_length_mm=row.needle_length_mm,
@@ -115,7 +123,8 @@ def _derive(session: Session, course: Course, rows: Sequence[TreatmentSession],
         )
         derived.append(SessionRecord(row, number, regimen.phase_of(number), window,
                                      session_timing(window, done_on), performed_at,
-                                     session_warnings(facts), check_ins.get(row.id)))
+                                     session_warnings(facts), check_ins.get(row.id),
+                                     flags.get(row.id, [])))
         previous_on = done_on
     return derived
 
@@ -173,15 +182,19 @@ def log_session(session: Session, course: Course, data: dict, by: User,
     row = TreatmentSession(course_id=course.id, logged_by_id=by.id, **values)
     session.add(row)
     session.flush()
+    settle_flag(session, course, row, (), None)
     return _settle(session, course, zone, row)
 
 
 def correct_session(session: Session, course: Course, row: TreatmentSession, data: dict,
                     zone: ZoneInfo) -> SessionRecord:
     _check_session_input(session, course, data, zone)
+    answered = records.latest_check_ins(session, course.id).get(row.id)
+    before = session_reasons(row, answered)
     for name, value in data.items():
         setattr(row, name, value)
     session.flush()
+    settle_flag(session, course, row, before, answered)
     return _settle(session, course, zone, row)
 
 
@@ -217,6 +230,7 @@ def check_in(session: Session, row: TreatmentSession, course: Course, by: User,
     entry = CheckIn(session_id=row.id, **data)
     session.add(entry)
     session.flush()
+    settle_flag(session, course, row, session_reasons(row, None), entry)
     return entry
 
 
@@ -232,9 +246,11 @@ def correct_check_in(session: Session, row: TreatmentSession, course: Course, by
     if utcnow() > closes_at:
         raise RuleViolation(f"The check-in of this session closed at {closes_at.isoformat()}.",
                             "_schema")
+    before = session_reasons(row, entry)
     for name, value in data.items():
         setattr(entry, name, value)
     session.flush()
+    settle_flag(session, course, row, before, entry)
     return entry
 
 
@@ -268,7 +284,8 @@ def check_readiness(session: Session, course: Course, data: dict,
             usage.first_performed_at.astimezone(zone).date() if usage.first_performed_at
             else today)
         # As the session would count it: one use more.
-        wear = wear_status(device.kind, usage.uses + 1, first_use, today)
+        wear = wear_status(device.kind, usage.uses + 1, first_use, today,
+                           home=course.setting == HOME)
     needle = data.get("needle_length_mm", device.needle_length_mm if device else None)
     facts = SessionFacts(
         setting=course.setting, needle_length_mm=needle, duration_minutes=None,

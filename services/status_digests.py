@@ -19,14 +19,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domain.course import OPEN_STATUSES
 from domain.devices import DEVICE_EXPIRED
+from domain.flags import CONSULT_DOCTOR
 from domain.outcomes import HAIR_COUNT
 from domain.roles import PATIENT
-from domain.sessions import CONSULT_DOCTOR
 from services import courses
 from storage.models import (
     CheckIn,
     Course,
     Device,
+    Flag,
     Observation,
     Photo,
     TreatmentSession,
@@ -37,7 +38,7 @@ from storage.models import (
 
 _TOUCHED = "digests_touched"
 # What the digests are computed from, besides sessions and check-ins.
-PATIENT_RECORDS = (Course, Device, Observation, Photo)
+PATIENT_RECORDS = (Course, Device, Flag, Observation, Photo)
 
 
 def install(factory: sessionmaker) -> None:
@@ -134,6 +135,11 @@ def _recompute(session: Session, patient_id: int) -> None:
     digest.next_latest = upcoming.latest if upcoming else None
     digest.overdue_from = _midnight_after(upcoming.latest, zone) if upcoming else None
     digest.consult_doctor = CONSULT_DOCTOR in status.flags
+    digest.open_flags = [
+        {"id": flag.id, "session_id": flag.session_id, "session_number": flag.session_number,
+         "raised_at": flag.raised_at.astimezone(timezone.utc).isoformat(),
+         "reasons": [{"source": reason.source, "code": reason.code} for reason in flag.reasons]}
+        for flag in status.open_flags]
     digest.hold_reasons = list(status.hold_reasons)
     digest.device_warnings = [w for w in wear.warnings if w != DEVICE_EXPIRED] if wear else []
     digest.device_worn = bool(digest.device_warnings)
@@ -149,7 +155,8 @@ def _latest_hair_count_change(session: Session, course_id: int, progress) -> flo
     """The change at the area whose hair count was measured last."""
     area = session.scalar(
         select(Observation.area)
-        .where(Observation.course_id == course_id, Observation.kind == HAIR_COUNT)
+        .where(Observation.course_id == course_id, Observation.kind == HAIR_COUNT,
+               Observation.withdrawn_at.is_(None))
         .order_by(Observation.observed_at.desc(), Observation.id.desc()).limit(1)
     )
     return next((entry.change_percent for entry in progress
@@ -164,4 +171,5 @@ def _clear(digest: TriageDigest) -> None:
     digest.sessions_done = 0
     digest.consult_doctor = digest.device_worn = False
     digest.hold_reasons, digest.device_warnings, digest.photos_due = [], [], []
+    digest.open_flags = []
     digest.photos_missing = 0

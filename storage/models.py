@@ -237,6 +237,41 @@ class CheckIn(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class Flag(Base):
+    """A `consult_doctor` flag raised by one session (DOMAIN.md section 4, v2).
+
+    Open while `resolved_at` is null; lowered by that session's all-clear check-in, by a
+    correction of the session that took its reason away, or by a linked clinician with a
+    note. A session has at most one open flag; a lowered one stays in the record.
+    """
+
+    __tablename__ = "flags"
+    __table_args__ = (
+        Index("ix_flags_patient_open", "patient_id", "resolved_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"),
+                                           index=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"),
+                                            index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    # [{"source": "side_effect" | "pre_check" | "check_in", "code": ...}, ...]
+    reasons: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    raised_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+    # "check_in", "session_corrected" or "clinician" (domain.flags.RESOLUTIONS)
+    resolution: Mapped[str | None] = mapped_column(String(32))
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    note: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+
 class Share(Base):
     """A patient's invitation to a clinician: a pending code, then a link, until revoked.
 
@@ -291,6 +326,12 @@ class Observation(Base):
     observed_at: Mapped[datetime]
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Withdrawn by whoever recorded it: kept in the record and exports, left out of progress
+    # and triage. (The withdrawing user's id has no foreign key: see migration 0007.)
+    withdrawn_at: Mapped[datetime | None]
+    withdrawn_by_id: Mapped[int | None]
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
     # Loaded with the row where it is shown (a list joins it), never lazily.
     recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id], lazy="raise")
 
@@ -357,6 +398,8 @@ class TriageDigest(Base):
     next_latest: Mapped[date | None] = mapped_column(Date)
     overdue_from: Mapped[datetime | None] = mapped_column(index=True)
     consult_doctor: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The status's open flags: [{id, session_id, session_number, raised_at, reasons}].
+    open_flags: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     hold_reasons: Mapped[list[str]]
     device_warnings: Mapped[list[str]]
     # The columns the list sorts on (JSON cannot be compared in SQL everywhere).

@@ -18,6 +18,7 @@ from storage.models import (
     CheckIn,
     Course,
     Device,
+    Flag,
     IdempotencyRecord,
     Observation,
     TreatmentSession,
@@ -98,6 +99,25 @@ def latest_check_ins(session: Session, course_id: int) -> dict[int, CheckIn]:
     return {entry.session_id: entry for entry in rows}
 
 
+def open_flag(session: Session, session_id: int) -> Flag | None:
+    """The session's open flag (a session has at most one)."""
+    return session.scalars(select(Flag).where(Flag.session_id == session_id,
+                                              Flag.resolved_at.is_(None))).first()
+
+
+def course_flags(session: Session, course_id: int) -> Sequence[Flag]:
+    """Every flag of a course, open and lowered, oldest first."""
+    return session.scalars(select(Flag).where(Flag.course_id == course_id)
+                           .order_by(Flag.raised_at, Flag.id)).all()
+
+
+def open_flags(session: Session, course_id: int) -> Sequence[Flag]:
+    """The course's open flags, oldest first."""
+    return session.scalars(select(Flag).where(Flag.course_id == course_id,
+                                              Flag.resolved_at.is_(None))
+                           .order_by(Flag.raised_at, Flag.id)).all()
+
+
 def earlier_courses(session: Session, patient_id: int) -> list[tuple[list[str], bool]]:
     """(hold reasons, cleared) of the patient's courses, oldest first."""
     courses = session.scalars(select(Course).where(Course.patient_id == patient_id)
@@ -115,7 +135,8 @@ def course_measures(session: Session, course_id: int) -> list[tuple]:
     """(kind, area, observed_at, number) of every numeric measurement of a course."""
     return [tuple(row) for row in session.execute(
         select(Observation.kind, Observation.area, Observation.observed_at, Observation.number)
-        .where(Observation.course_id == course_id, Observation.number.is_not(None))
+        .where(Observation.course_id == course_id, Observation.number.is_not(None),
+               Observation.withdrawn_at.is_(None))
     )]
 
 

@@ -62,7 +62,7 @@ ROW = (User.id.label("patient_id"), User.display_name, User.timezone, Share.link
        TriageDigest.course_id, TriageDigest.course_status, TriageDigest.phase,
        TriageDigest.sessions_done, TriageDigest.sessions_planned, TriageDigest.next_number,
        TriageDigest.next_earliest, TriageDigest.next_due, TriageDigest.next_latest,
-       TriageDigest.consult_doctor, TriageDigest.hold_reasons, TriageDigest.device_warnings,
+       TriageDigest.consult_doctor, TriageDigest.open_flags, TriageDigest.hold_reasons, TriageDigest.device_warnings,
        TriageDigest.device_expired_from, TriageDigest.photos_due, TriageDigest.photos_missing,
        TriageDigest.last_activity_at, TriageDigest.hair_count_change)
 LINKED = (

@@ -101,6 +101,15 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/courses/<int:course_id>/observations"): Case(200, 200),
     ("POST", "/api/v1/courses/<int:course_id>/observations"): Case(
         201, 201, body={"kind": "shedding_count", "value": 40}),
+    # The patient's own shedding count: the patient corrects and withdraws it; a clinician,
+    # even a linked one, finds no such measurement of theirs.
+    ("PATCH", "/api/v1/observations/<int:observation_id>"): Case(200, 404, body={"value": 60}),
+    ("DELETE", "/api/v1/observations/<int:observation_id>"): Case(200, 404,
+                                                                  body={"reason": "miscounted"}),
+    ("GET", "/api/v1/courses/<int:course_id>/flags"): Case(200, 200),
+    # Resolving is a clinician's act: any patient is a 403 before the flag is looked up.
+    ("POST", "/api/v1/flags/<int:flag_id>/resolve"): Case(403, 200, 403, 404,
+                                                          body={"note": "seen, healing"}),
     ("GET", "/api/v1/courses/<int:course_id>/notes"): Case(200, 200, secret_in_owner_view=True),
     ("POST", "/api/v1/courses/<int:course_id>/notes"): Case(403, 201, 403, 404, body={"text": "n"}),
     ("PATCH", "/api/v1/notes/<int:note_id>"): Case(403, 200, 403, 404, body={"text": "edited"}),
@@ -151,7 +160,8 @@ def world(register, make_clinician, link):
                                           "label": SECRET}).get_json()
     session = owner.post(f"/courses/{course['id']}/sessions", json={
         "performed_at": (now - timedelta(days=2)).isoformat(), "device_id": device["id"],
-        "notes": SECRET}).get_json()["session"]
+        "notes": SECRET, "side_effects": ["infection_signs"]}).get_json()["session"]
+    (flag,) = session["flags"]
 
     linked, unlinked, revoked = (make_clinician(name) for name in ("linked", "unlinked", "revoked"))
     for who in (linked, revoked):
@@ -161,14 +171,16 @@ def world(register, make_clinician, link):
     assert owner.delete(f"/shares/{revoked_share['id']}").status_code == 204
     linked_share = next(s for s in shares if s["clinician"]["display_name"] == "linked")
     note = linked.post(f"/courses/{course['id']}/notes", json={"text": SECRET}).get_json()
-    owner.post(f"/courses/{course['id']}/observations", json={"kind": "shedding_count", "value": 70})
+    observation = owner.post(f"/courses/{course['id']}/observations",
+                             json={"kind": "shedding_count", "value": 70}).get_json()
     photo = owner.post("/photos", data={"file": (photo_samples.jpeg_file(), "p.jpg"),
                                         "area": "frontal", "note": SECRET}).get_json()
     upload = owner.post("/uploads", json={"length": 1000, "area": "frontal",
                                           "note": SECRET}).get_json()
     ids = {"course_id": course["id"], "session_id": session["id"], "device_id": device["id"],
            "share_id": linked_share["id"], "note_id": note["id"], "patient_id": owner.user["id"],
-           "photo_id": photo["id"], "upload_id": upload["id"]}
+           "photo_id": photo["id"], "upload_id": upload["id"], "flag_id": flag["id"],
+           "observation_id": observation["id"]}
     callers = {"owner": owner, "linked": linked, "other_patient": register(name="Other"),
                "unlinked": unlinked, "revoked": revoked}
     return ids, callers

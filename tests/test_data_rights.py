@@ -85,8 +85,11 @@ def world(app, client, register, make_clinician, link):
         # The check-in is open from 20 h to 7 days after a session: the latest one's.
         session_id = sample.sessions[-1]["id"]
         assert patient.post(f"/sessions/{session_id}/check-in", json={
-            "redness_persists": False, "swelling_persists": False,
+            "redness_persists": True, "swelling_persists": False,
             "infection_signs": False}).status_code == 201
+        flag = patient.get(f"/courses/{course_id}/flags").json["items"][0]
+        assert clinician.post(f"/flags/{flag['id']}/resolve",
+                              json={"note": f"seen {name}"}).status_code == 200
         clinician.post(f"/courses/{course_id}/notes", json={"text": f"note about {name}"})
         clinician.get(f"/courses/{course_id}/status")
         patient.post("/shares", headers={"Idempotency-Key": f"invite-{name}"})

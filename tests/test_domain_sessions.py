@@ -5,7 +5,7 @@ from dataclasses import replace
 import pytest
 
 from domain.devices import WearStatus
-from domain.sessions import SIDE_EFFECTS, SessionFacts, flag_open, needs_doctor, session_warnings
+from domain.sessions import SIDE_EFFECTS, SessionFacts, needs_doctor, session_warnings
 
 CLEAN = SessionFacts(
     setting="clinic",
@@ -153,28 +153,6 @@ def test_side_effect_codes():
         # v2 [000, 002, 003]
         "scarring", "hyperpigmentation", "peeling", "rash", "contact_dermatitis",
     )
-
-
-@pytest.mark.parametrize(
-    ("side_effects", "check_in", "open_"),
-    [
-        pytest.param([], None, False, id="nothing"),
-        pytest.param(["redness", "swelling"], None, False, id="redness-swelling-until-asked"),
-        pytest.param(["infection_signs"], None, True, id="infection-signs-at-once"),
-        pytest.param(["scarring"], None, True, id="scarring-at-once"),
-        pytest.param(["hyperpigmentation", "other"], None, False, id="other-effects"),
-        pytest.param([], (True, False, False), True, id="check-in-redness"),
-        pytest.param([], (False, True, False), True, id="check-in-swelling"),
-        pytest.param([], (False, False, True), True, id="check-in-infection"),
-        pytest.param([], (False, False, False), False, id="check-in-all-clear"),
-        pytest.param(["infection_signs"], (False, False, False), False,
-                     id="all-clear-lowers-a-side-effect-flag"),
-        pytest.param(["infection_signs"], (True, False, False), True,
-                     id="persisting-keeps-a-side-effect-flag"),
-    ],
-)
-def test_a_session_flag_is_open(side_effects, check_in, open_):
-    assert flag_open(side_effects, check_in) is open_
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,18 @@ import pytest
 
 from domain.aftercare import AftercareItem
 from domain.devices import WearStatus
+from domain.flags import Reason
 from domain.photos import STANDARD_AREAS
 from domain.regimen import CLINIC, HOME, INTENSIVE, STANDARD, Regimen
 from domain.schedule import Adherence, NextSession
-from domain.status import CourseFacts, DoneSession, course_status
+from domain.status import (
+    CheckInWindow,
+    CourseFacts,
+    DoneSession,
+    HoldClearance,
+    OpenFlag,
+    course_status,
+)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 UTC = ZoneInfo("UTC")
@@ -29,8 +37,9 @@ def facts(regimen, status, performed, **changes):
             DoneSession(number, moment, device_id=7) for number, moment in enumerate(performed, 1)
         ),
         device=None,
-        consult_doctor=False,
-        check_in_due=None,
+        open_flags=(),
+        last_session_id=100 + len(performed) if performed else None,
+        last_checked_in=False,
         photo_areas=(),
     )
     values.update(changes)
@@ -48,12 +57,13 @@ def test_active_home_course_in_the_patients_zone():
         datetime(2024, 3, 14, 23, 30, tzinfo=UTC),
     ]
     check_in_due = datetime(2024, 3, 15, 23, 30, tzinfo=UTC)
+    flag = OpenFlag(9, 101, 1, datetime(2024, 3, 4, 19, 30, tzinfo=BERLIN),
+                    (Reason("side_effect", "infection_signs"),))
     now = datetime(2024, 3, 15, 10, 0, tzinfo=BERLIN)
     status = course_status(
         facts(
             Regimen(STANDARD, HOME), "active", performed,
-            device=WORN, consult_doctor=True, check_in_due=check_in_due,
-            photo_areas=("frontal", "vertex"),
+            device=WORN, open_flags=(flag,), photo_areas=("frontal", "vertex"),
         ),
         now,
     )
@@ -83,7 +93,33 @@ def test_active_home_course_in_the_patients_zone():
     assert status.adherence == Adherence(on_time=2, late=0, early=0, percent_on_time=100)
     assert status.hold_reasons == []
     assert status.flags == ["consult_doctor"]
+    assert status.open_flags == [flag]
     assert status.check_in_due == check_in_due
+    # The 24 h check-in of session 2 (id 102) opens 20 h after it and closes 7 days after.
+    assert status.check_in == CheckInWindow(
+        102, datetime(2024, 3, 15, 19, 30, tzinfo=UTC), datetime(2024, 3, 21, 23, 30, tzinfo=UTC),
+        done=False)
+    assert status.check_in.opens_at.tzinfo is BERLIN
+    assert status.hold_clearance == []
+    # Sessions 3-10 projected a week apart from the due date of 25 March.
+    assert status.projected_end == date(2024, 5, 13)
+
+
+def test_a_checked_in_last_session_is_due_no_more():
+    performed = weekly(2)
+    status = course_status(facts(Regimen(STANDARD, CLINIC), "active", performed,
+                                 last_checked_in=True),
+                           performed[-1] + timedelta(days=2))
+    assert status.check_in.done is True
+    assert status.check_in_due is None
+
+
+def test_no_session_no_check_in_window():
+    status = course_status(facts(Regimen(STANDARD, CLINIC), "active", []),
+                           datetime(2024, 3, 4, 9, 0, tzinfo=BERLIN))
+    assert status.check_in is None
+    assert status.check_in_due is None
+    assert status.projected_end == date(2024, 5, 6)
 
 
 def test_overdue_next_session():
@@ -109,6 +145,18 @@ def test_on_hold_course():
     assert status.aftercare == []
     assert status.adherence == Adherence(0, 0, 0, None)
     assert status.photos_due == ("baseline", list(STANDARD_AREAS))
+    assert status.hold_clearance == [HoldClearance("pregnancy", "clinician"),
+                                     HoldClearance("diabetes", "patient_or_clinician")]
+    # 5 weekly from the start date (at home, the first two gaps are 10 days), then 5 every
+    # two weeks.
+    assert status.projected_end == date(2024, 3, 4) + timedelta(days=10 + 10 + 7 + 7 + 5 * 14)
+
+
+def test_a_clinical_hold_is_cleared_by_a_clinician_only():
+    status = course_status(
+        facts(Regimen(STANDARD, HOME), "on_hold", [], hold_reasons=("clinician_hold",)),
+        datetime(2024, 3, 1, 8, 0, tzinfo=BERLIN))
+    assert status.hold_clearance == [HoldClearance("clinician_hold", "clinician")]
 
 
 def test_active_intensive_course_reports_the_next_phase():
@@ -133,6 +181,8 @@ def test_completed_course():
     assert status.results_expected is True
     # The end-of-course photo set is still asked for once the course completes.
     assert status.photos_due == ("session_10", list(STANDARD_AREAS))
+    # The end of a completed course is the day its last session was done.
+    assert status.projected_end == performed[-1].date()
     assert [item.activity for item in status.aftercare] == [
         "sauna_pool_solarium", "hot_shower_bath", "decorative_cosmetics", "otc_blood_thinners",
         "scalp_procedures", "uncovered_sun"]

@@ -457,3 +457,49 @@ def test_photos_of_another_course_stay_out(app, patient, shared):
     archive = _zip(patient.get(f"/courses/{shared.course['id']}/export.zip"))
     assert len([n for n in archive.namelist() if n.startswith("photos/")]) == sum(
         len(ids) for ids in shared.photo_ids.values())
+
+
+# -- check-ins and flags in every export ---------------------------------------------------------
+
+def test_every_export_carries_the_check_ins_and_the_flags(shared, patient, clinician):
+    course_id = shared.course["id"]
+    last = shared.sessions[-1]
+    response = patient.post(f"/sessions/{last['id']}/check-in", json={
+        "redness_persists": True, "swelling_persists": False, "infection_signs": False,
+        "note": "still pink at the crown"})
+    assert response.status_code == 201, response.get_json()
+    check_in = response.get_json()
+
+    archive = _zip(patient.get(f"/courses/{course_id}/export.zip"))
+    rows = list(csv.DictReader(io.StringIO(archive.read("sessions.csv").decode("utf-8-sig"))))
+    assert [row["redness_persists"] for row in rows] == ["", "", "", "True"]
+    assert rows[-1]["check_in_note"] == "still pink at the crown"
+    assert rows[-1]["flags"] == "redness_persists: open"
+    assert rows[-1]["check_in_at"].startswith(check_in["created_at"][:10])
+    manifest = json.loads(archive.read("manifest.json"))
+    assert manifest["sessions"][-1]["check_in"]["redness_persists"] is True
+    assert manifest["sessions"][-1]["flags"][0]["open"] is True
+
+    table = PdfReader(io.BytesIO(patient.get(f"/courses/{course_id}/export.pdf").data)
+                      ).pages[-1].extract_text()
+    assert "Check-in" in table and "redness; flag open" in " ".join(table.split())
+
+    bundle = _bundle(patient.get(f"/courses/{course_id}/fhir"))
+    Bundle.model_validate(bundle)
+    follow_ups = [resource for resource in _resources(bundle, "Observation")
+                  if resource.get("partOf")]
+    (follow_up,) = follow_ups
+    assert [component["valueBoolean"] for component in follow_up["component"]] == [
+        True, False, False]
+    procedure_url = next(entry["fullUrl"] for entry in bundle["entry"]
+                         if entry["resource"]["id"] == f"procedure-{last['id']}")
+    assert follow_up["partOf"] == [{"reference": procedure_url}]
+    (flag,) = _resources(bundle, "Flag")
+    assert flag["status"] == "active" and "redness persists" in flag["code"]["text"]
+
+    (raised,) = patient.get(f"/courses/{course_id}/flags").get_json()["items"]
+    clinician.post(f"/flags/{raised['id']}/resolve", json={"note": "Seen: mild, resolving."})
+    bundle = _bundle(patient.get(f"/courses/{course_id}/fhir"))
+    (flag,) = _resources(bundle, "Flag")
+    assert flag["status"] == "inactive" and "end" in flag["period"]
+    assert flag["author"]["reference"] in {entry["fullUrl"] for entry in bundle["entry"]}

@@ -231,17 +231,30 @@ def test_interval_too_short(patient, setting, gaps, short):
     assert body["warnings"] == (["interval_too_short"] if short else [])
 
 
-def test_roller_wear_warnings_follow_its_uses(patient):
-    course = start_course(patient, days_ago=60)
-    roller = add_device(patient, "roller")
-
-    # A clinic's roller, sterilized between sessions (else each reuse warns).
-    warnings = [log_session(patient, course["id"], 60 - 7 * i, device_id=roller["id"],
-                            device_sterilized=True)["warnings"]
+def test_home_roller_wear_warnings_follow_its_uses(patient):
+    course = start_course(patient, days_ago=90, setting="home")
+    roller = add_device(patient, "roller", needle_length_mm=0.5)
+    # 0.5 mm, a home roller's length: no needle warning hides the wear ones.
+    warnings = [log_session(patient, course["id"], 90 - 10 * i, device_id=roller["id"],
+                            needle_length_mm=0.5)["warnings"]
                 for i in range(9)]
 
     assert warnings == [[], [], [], [], [], ["device_nearing_end"], ["device_nearing_end"],
                         ["device_worn_out"], ["device_worn_out"]]
+
+
+def test_a_clinic_roller_sterilized_each_time_does_not_wear_out_by_count(patient):
+    """v2: the 6-8 treatments are a home roller's life; a clinic sterilizes its roller."""
+    course = start_course(patient, days_ago=60)
+    roller = add_device(patient, "roller")
+
+    warnings = [log_session(patient, course["id"], 60 - 7 * i, device_id=roller["id"],
+                            device_sterilized=True)["warnings"]
+                for i in range(9)]
+
+    assert warnings == [[]] * 9
+    status = patient.get(f"/courses/{course['id']}/status").get_json()
+    assert status["device"]["warnings"] == [] and status["device"]["max_uses"] is None
 
 
 @pytest.mark.parametrize(("first_used_days_ago", "warnings"), [

@@ -5,10 +5,11 @@ Flask test client: it starts courses (standard or intensive, home or clinic,
 with or without screening holds), logs sessions at random past dates (and
 invalid ones: in the future, with a needle no device has, on a course that is
 not active), corrects and undoes them, pauses, resumes, ends, cancels and
-clears holds. A small model predicts each answer's status code. After every
-step the invariants of `/courses`, `/courses/{id}/status` and
-`/courses/{id}/sessions` are checked, and a refused step must have changed
-nothing at all.
+clears holds, checks in after sessions (inside and outside the 20 h - 7 d
+window), corrects check-ins and resolves flags. A small model predicts each
+answer's status code. After every step the invariants of `/courses`,
+`/courses/{id}/status`, `/courses/{id}/sessions` and `/courses/{id}/flags` are
+checked, and a refused step must have changed nothing at all.
 """
 
 from __future__ import annotations
@@ -56,6 +57,14 @@ PROBLEM_JSON = "application/problem+json"
 VALID_NEEDLES = st.sampled_from((0.25, 0.5, 0.75, 1.0, 1.5, 2.5))
 INVALID_NEEDLES = st.sampled_from((0.0, 0.05, 3.5, 10.0))
 PHASE_SIZE_CHOICES = (None, (4, 4), (4, 5), (5, 4), (5, 5))
+# Side effects of a batch of logged sessions: infection signs and scarring flag at once.
+SIDE_EFFECTS = st.sampled_from(((), (), ("redness",), ("infection_signs",),
+                                ("scarring", "redness")))
+CHECK_IN_ANSWERS = ("redness_persists", "swelling_persists", "infection_signs")
+ANSWERS = st.sampled_from(((), (), ("redness_persists",), ("swelling_persists",),
+                           ("redness_persists", "infection_signs")))
+# The session's duration the machine logs; its check-in window counts from its end.
+DURATION = timedelta(minutes=15)
 # Screening answered "yes": mostly nothing, else relative and/or absolute reasons.
 HOLDS = ((), (), (), (), ("diabetes",), ("epilepsy", "sensitive_skin"), ("pregnancy",),
          ("scalp_damage", "diabetes"))
@@ -71,6 +80,28 @@ class CourseModel:
     start_date: date
     # session id -> performed_at, in UTC (so comparing them is comparing instants)
     sessions: dict[int, datetime] = field(default_factory=dict)
+    # session id -> its side effects, and its check-in's persisting answers once answered
+    side_effects: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    check_ins: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    # Sessions whose flag a clinician resolved, while their reasons have not changed since.
+    resolved: set[int] = field(default_factory=set)
+
+    def reasons(self, session_id: int) -> tuple[str, ...]:
+        """DOMAIN.md v2: the check-in decides once answered, else the flagging side effects."""
+        if session_id in self.check_ins:
+            return self.check_ins[session_id]
+        return tuple(effect for effect in self.side_effects[session_id]
+                     if effect in ("infection_signs", "scarring"))
+
+    def flagged(self) -> set[int]:
+        """A flag is open exactly while its session has reasons no clinician resolved."""
+        return {sid for sid in self.sessions if self.reasons(sid) and sid not in self.resolved}
+
+    def set_check_in(self, session_id: int, answers: tuple[str, ...]) -> None:
+        before = self.reasons(session_id)
+        self.check_ins[session_id] = answers
+        if self.reasons(session_id) != before:
+            self.resolved.discard(session_id)
 
     @property
     def sessions_done(self) -> int:
@@ -272,29 +303,35 @@ class CourseMachine(RuleBasedStateMachine):
 
     @precondition(lambda self: self.courses)
     @rule(index=st.integers(0, 50), count=st.integers(1, 10), gap=st.integers(1, 16),
-          extra_days=st.integers(0, 30), needle=VALID_NEEDLES, by_clinician=st.booleans())
-    def log_sessions(self, index, count, gap, extra_days, needle, by_clinician):
+          # Often a latest session a day or few ago: its check-in window is open.
+          extra_days=st.one_of(st.integers(1, 6), st.integers(0, 30)), needle=VALID_NEEDLES,
+          by_clinician=st.booleans(),
+          side_effects=SIDE_EFFECTS)
+    def log_sessions(self, index, count, gap, extra_days, needle, by_clinician, side_effects):
         """A phone syncing `count` sessions `gap` days apart, the latest `extra_days` ago;
         one 409 if the course is not active."""
         course = self.course(index)
         performed_at = self.now() - timedelta(days=(count - 1) * gap + extra_days, minutes=30)
         if course.status != ACTIVE:
-            self.answer(self._post_session(course, performed_at, needle, by_clinician), 409,
-                        f"log on {course.status}")
+            self.answer(self._post_session(course, performed_at, needle, by_clinician,
+                                           side_effects), 409, f"log on {course.status}")
             return
         logged = False
         for _ in range(count):
             if course.status != ACTIVE:
                 break
             if self.before_start(course, performed_at):
-                self.answer(self._post_session(course, performed_at, needle, by_clinician), 422,
+                self.answer(self._post_session(course, performed_at, needle, by_clinician,
+                                               side_effects), 422,
                             "log before the course's start")
                 performed_at += timedelta(days=gap)
                 continue
-            body = self.answer(self._post_session(course, performed_at, needle, by_clinician),
-                               201, "log on active")
+            body = self.answer(self._post_session(course, performed_at, needle, by_clinician,
+                                                  side_effects), 201, "log on active")
             logged = True
-            course.sessions[body["session"]["id"]] = performed_at.astimezone(timezone.utc)
+            session_id = body["session"]["id"]
+            course.sessions[session_id] = performed_at.astimezone(timezone.utc)
+            course.side_effects[session_id] = side_effects
             if course.regimen == STANDARD and course.sessions_done >= STANDARD_SESSIONS:
                 course.status = COMPLETED
             performed_at += timedelta(days=gap)
@@ -318,10 +355,12 @@ class CourseMachine(RuleBasedStateMachine):
         self.answer(self._post_session(course, performed_at, needle, False), expected,
                     f"log invalid (future {future}) on {course.status}")
 
-    def _post_session(self, course, performed_at: datetime, needle: float, by_clinician: bool):
+    def _post_session(self, course, performed_at: datetime, needle: float, by_clinician: bool,
+                      side_effects: tuple[str, ...] = ()):
         return self.actor(by_clinician).post(f"/courses/{course.id}/sessions", json={
             "performed_at": performed_at.isoformat(), "needle_length_mm": needle,
-            "device_disinfected": True, "duration_minutes": 15, "pain_score": 2})
+            "device_disinfected": True, "duration_minutes": DURATION.seconds // 60,
+            "pain_score": 2, "side_effects": list(side_effects)})
 
     @precondition(lambda self: any(course.sessions for course in self.courses.values()))
     @rule(index=st.integers(0, 200), days_ago=st.integers(0, 200),
@@ -354,6 +393,74 @@ class CourseMachine(RuleBasedStateMachine):
             del course.sessions[session_id]
             if reopens:
                 course.status = ACTIVE
+            course.side_effects.pop(session_id)
+            course.check_ins.pop(session_id, None)
+            course.resolved.discard(session_id)
+
+    # --- check-ins and flags ----------------------------------------------------------
+
+    def check_in_state(self, course: CourseModel, session_id: int) -> str:
+        """Where now falls in the session's check-in window: early, open or closed."""
+        end = course.sessions[session_id] + DURATION
+        now = datetime.now(timezone.utc)
+        if now < end + timedelta(hours=20):
+            return "early"
+        return "closed" if now > end + timedelta(days=7) else "open"
+
+    @precondition(lambda self: any(course.sessions for course in self.courses.values()))
+    @rule(index=st.integers(0, 200), answers=ANSWERS, by_clinician=st.booleans(),
+          in_window=st.booleans())
+    def check_in(self, index, answers, by_clinician, in_window):
+        """201 once, in the window; 409 for a second; 422 outside it; 403 for a clinician."""
+        course, session_id = self.session(index)
+        # Half the time a session whose window is open, if there is one (sessions are
+        # logged at random dates, mostly outside their 20 h - 7 d window).
+        waiting = [(course, sid) for course, sid in self.all_sessions()
+                   if self.check_in_state(course, sid) == "open" and sid not in course.check_ins]
+        if in_window and waiting:
+            course, session_id = waiting[index % len(waiting)]
+            self.touched.add(course.id)
+        if by_clinician:
+            expected = 403
+        elif session_id in course.check_ins:
+            expected = 409
+        else:
+            expected = 201 if self.check_in_state(course, session_id) == "open" else 422
+        response = self.actor(by_clinician).post(f"/sessions/{session_id}/check-in", json={
+            answer: answer in answers for answer in CHECK_IN_ANSWERS})
+        self.answer(response, expected, "check in")
+        if expected == 201:
+            course.set_check_in(session_id, answers)
+
+    @precondition(lambda self: any(course.check_ins for course in self.courses.values()))
+    @rule(index=st.integers(0, 200), answers=ANSWERS)
+    def correct_check_in(self, index, answers):
+        course, session_id = self.session(index)
+        if session_id not in course.check_ins:
+            expected = 409
+        else:
+            expected = 422 if self.check_in_state(course, session_id) == "closed" else 200
+        response = self.patient.patch(f"/sessions/{session_id}/check-in", json={
+            answer: answer in answers for answer in CHECK_IN_ANSWERS})
+        self.answer(response, expected, "correct check-in")
+        if expected == 200:
+            course.set_check_in(session_id, answers)
+
+    @precondition(lambda self: any(course.flagged() for course in self.courses.values()))
+    @rule(index=st.integers(0, 50), by_clinician=st.booleans())
+    def resolve_flag(self, index, by_clinician):
+        """A linked clinician lowers an open flag with a note; the patient may not (403)."""
+        flagged = [(course, sid) for course in self.courses.values()
+                   for sid in sorted(course.flagged())]
+        course, session_id = flagged[index % len(flagged)]
+        self.touched.add(course.id)
+        (flag,) = [flag for flag in self.read_list(f"/courses/{course.id}/flags")
+                   if flag["open"] and flag["session_id"] == session_id]
+        response = self.actor(by_clinician).post(f"/flags/{flag['id']}/resolve",
+                                                 json={"note": "Seen in clinic."})
+        self.answer(response, 200 if by_clinician else 403, "resolve flag")
+        if by_clinician:
+            course.resolved.add(session_id)
 
     # --- invariants -------------------------------------------------------------------
 
@@ -418,6 +525,14 @@ class CourseMachine(RuleBasedStateMachine):
                 assert gap >= minimum_days_before(model.setting, item["number"]), (item, previous)
             previous = date.fromisoformat(item["due"])
 
+        flags = self.read_list(f"/courses/{model.id}/flags")
+        open_sessions = [flag["session_id"] for flag in flags if flag["open"]]
+        assert len(open_sessions) == len(set(open_sessions)), "one open flag per session"
+        assert set(open_sessions) == model.flagged(), (flags, model)
+        assert sorted(flag["session_id"] for flag in status["open_flags"]) == sorted(
+            open_sessions)
+        assert status["flags"] == (["consult_doctor"] if open_sessions else [])
+
         assert status["status"] == model.status
         assert status["sessions_done"] == len(done)
         standard_complete = model.regimen == STANDARD and len(done) >= STANDARD_SESSIONS
@@ -455,6 +570,6 @@ class CourseMachine(RuleBasedStateMachine):
 def test_courses_and_sessions_keep_their_invariants(register, make_clinician, link):
     run_state_machine_as_test(
         lambda: CourseMachine(register, make_clinician, link),
-        settings=settings(max_examples=25, stateful_step_count=20, deadline=None,
+        settings=settings(max_examples=30, stateful_step_count=30, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow]),
     )

@@ -401,11 +401,11 @@ def test_status_etag_changes_when_a_session_is_logged(patient):
 
 
 def test_status_shows_the_device_of_the_latest_session(patient):
-    course = start_course(patient, days_ago=50)
-    roller = patient.post("/devices", json={"kind": "roller", "needle_length_mm": 0.75}).get_json()
-    pen = patient.post("/devices", json={"kind": "pen", "needle_length_mm": 0.75}).get_json()
+    course = start_course(patient, days_ago=60, setting="home")
+    roller = patient.post("/devices", json={"kind": "roller", "needle_length_mm": 0.5}).get_json()
+    pen = patient.post("/devices", json={"kind": "pen", "needle_length_mm": 0.5}).get_json()
     for i in range(6):
-        log_days_ago(patient, course["id"], 49 - 7 * i, device_id=roller["id"])
+        log_days_ago(patient, course["id"], 59 - 10 * i, device_id=roller["id"])
 
     device = status_of(patient, course["id"])["device"]
     roller_now = patient.get(f"/devices/{roller['id']}").get_json()

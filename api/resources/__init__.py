@@ -12,6 +12,7 @@ from api.resources import (
     courses,
     devices,
     exports,
+    flags,
     health,
     notes,
     observations,
@@ -21,6 +22,6 @@ from api.resources import (
     uploads,
 )
 
-BLUEPRINTS = (accounts.blp, courses.blp, sessions.blp, devices.blp, photos.blp,
+BLUEPRINTS = (accounts.blp, courses.blp, sessions.blp, flags.blp, devices.blp, photos.blp,
               comparisons.blp, uploads.blp, shares.blp, clinicians.blp, observations.blp,
               notes.blp, exports.blp, calendar.blp, access_log.blp, health.blp)

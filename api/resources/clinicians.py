@@ -104,7 +104,7 @@ def _triage_item(row, now: datetime) -> dict:
     item = {"patient_id": row.patient_id, "display_name": row.display_name,
             "linked_at": row.linked_at, "course_id": None, "course_status": None, "phase": None,
             "sessions_done": 0, "sessions_planned": None, "next_session": None,
-            "days_overdue": 0, "flags": [], "hold_reasons": [], "device_warnings": [],
+            "days_overdue": 0, "flags": [], "open_flags": [], "hold_reasons": [], "device_warnings": [],
             "photos_due": [], "last_activity_at": None, "hair_count_change_percent": None,
             "urgency": []}
     if row.course_id is None:
@@ -128,6 +128,7 @@ def _triage_item(row, now: datetime) -> dict:
     item.update(course_id=row.course_id, course_status=row.course_status, phase=row.phase,
                 sessions_done=row.sessions_done, sessions_planned=row.sessions_planned,
                 next_session=next_session, days_overdue=days_overdue, flags=flags,
+                open_flags=row.open_flags or [],
                 hold_reasons=row.hold_reasons, device_warnings=device_warnings,
                 photos_due=row.photos_due, last_activity_at=row.last_activity_at,
                 hair_count_change_percent=row.hair_count_change, urgency=urgency)

@@ -31,8 +31,10 @@ PHOTO_FOLDER = "photos"
 SESSION_COLUMNS = ("number", "phase", "performed_at", "timing", "needle_length_mm",
                    "duration_minutes", "pain_score", "cocktail", "cocktail_ingredients", "areas",
                    "side_effects", "device", "device_disinfected", "new_cartridge", "warnings",
-                   "notes")
-OBSERVATION_COLUMNS = ("observed_at", "kind", "value", "area", "recorded_by")
+                   "notes", "check_in_at", "redness_persists", "swelling_persists",
+                   "infection_signs", "check_in_note", "flags")
+OBSERVATION_COLUMNS = ("observed_at", "kind", "value", "area", "recorded_by", "withdrawn_at",
+                       "withdrawal_reason")
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -84,14 +86,33 @@ def sessions_csv(export: CourseExport) -> bytes:
                      "; ".join(row.areas), "; ".join(row.side_effects),
                      " ".join(filter(None, (device.kind, device.label))) if device else None,
                      row.device_disinfected, row.new_cartridge, "; ".join(record.warnings),
-                     row.notes))
+                     row.notes, *_check_in_cells(record, export), _flag_cell(record)))
     return _csv(SESSION_COLUMNS, rows)
+
+
+def _check_in_cells(record, export: CourseExport) -> tuple:
+    entry = record.check_in
+    if entry is None:
+        return (None, None, None, None, None)
+    return (entry.created_at.astimezone(export.zone), entry.redness_persists,
+            entry.swelling_persists, entry.infection_signs, entry.note)
+
+
+def _flag_cell(record) -> str:
+    """Each flag of the session: its reasons, then open or how it was lowered."""
+    return "; ".join(
+        f"{', '.join(reason['code'] for reason in flag.reasons)}: "
+        + ("open" if flag.is_open else f"lowered by {flag.resolution.replace('_', ' ')}"
+           + (f" ({flag.note})" if flag.note else ""))
+        for flag in record.flags)
 
 
 def observations_csv(export: CourseExport) -> bytes:
     rows = [(observation.observed_at.astimezone(export.zone), observation.kind,
              observation.value, observation.area,
-             observation.recorded_by.display_name if observation.recorded_by else None)
+             observation.recorded_by.display_name if observation.recorded_by else None,
+             observation.withdrawn_at.astimezone(export.zone) if observation.withdrawn_at
+             else None, observation.withdrawal_reason)
             for observation in export.observations]
     return _csv(OBSERVATION_COLUMNS, rows)
 

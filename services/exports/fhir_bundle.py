@@ -5,7 +5,11 @@
 - a CarePlan with one activity per phase of the regimen, paced by its Timing;
 - a Procedure per done session (device, needle length and cocktail in the note);
 - a Device per device used, a Media per photo (linked to its bytes);
-- an Observation per measurement, with UCUM units (`/cm2`, `um`, `/d`).
+- an Observation per measurement, with UCUM units (`/cm2`, `um`, `/d`); a withdrawn one
+  is `entered-in-error`, with the reason in its note;
+- an Observation per 24 h check-in, part of its session's Procedure, an answer per
+  component; a Flag per `consult_doctor` flag (`active` while open, `inactive` with its
+  period closed once lowered).
 
 Resources are written with the R4B models of `fhir.resources` (the R4 edition
 the library ships; R4B's changes are in resources not used here) and validated
@@ -58,7 +62,7 @@ PROCEDURE_NAME = "Scalp microneedling"
 _NAMESPACE = uuid.UUID("6f1c2b0e-8a4e-4c55-9a53-2f7f1f0d6a10")
 
 
-def _url(kind: str, row_id: int) -> str:
+def _url(kind: str, row_id: int | str) -> str:
     return f"urn:uuid:{uuid.uuid5(_NAMESPACE, f'{kind}/{row_id}')}"
 
 
@@ -66,7 +70,7 @@ def _ref(kind: str, row_id: int) -> dict:
     return {"reference": _url(kind, row_id)}
 
 
-def _entry(kind: str, row_id: int, fields: dict) -> dict:
+def _entry(kind: str, row_id: int | str, fields: dict) -> dict:
     resource = {"resourceType": kind, "id": f"{kind.lower()}-{row_id}", **fields}
     return {"fullUrl": _url(kind, row_id), "resource": resource}
 
@@ -97,6 +101,9 @@ def course_bundle(export: CourseExport, photo_url: Callable[[int], str]) -> dict
         *(_procedure(export, record) for record in export.sessions),
         *(_media(export, photo, photo_url) for photo in export.photos),
         *(_observation(export, entry) for entry in export.observations),
+        *(_check_in(export, record) for record in export.sessions
+          if record.check_in is not None),
+        *(_flag(export, flag) for record in export.sessions for flag in record.flags),
         *(_consent(export, link) for link in export.links),
     ]
     bundle = Bundle.model_validate({
@@ -257,7 +264,58 @@ def _observation(export: CourseExport, row: Observation) -> dict:
     if recorder is not None:
         kind = "Patient" if recorder.id == export.patient.id else "Practitioner"
         resource["performer"] = [_ref(kind, recorder.id)]
+    if row.withdrawn_at is not None:
+        resource["status"] = "entered-in-error"
+        withdrawn_at = row.withdrawn_at.astimezone(export.zone).isoformat()
+        resource["note"] = [_text(f"Withdrawn {withdrawn_at}: {row.withdrawal_reason}")]
     return _entry("Observation", row.id, resource)
+
+
+CHECK_IN_QUESTIONS = (("redness_persists", "Redness persists 24 h after the session"),
+                      ("swelling_persists", "Swelling persists 24 h after the session"),
+                      ("infection_signs", "Signs of infection"))
+
+
+def _check_in(export: CourseExport, record: SessionRecord) -> dict:
+    """The follow-up a day after the session, as an Observation that is part of it."""
+    entry = record.check_in
+    resource = {
+        "status": "final",
+        "category": [_coded("http://terminology.hl7.org/CodeSystem/observation-category",
+                            "survey")],
+        "code": _text("Follow-up 24 h after scalp microneedling"),
+        "subject": _ref("Patient", export.patient.id),
+        "partOf": [_ref("Procedure", record.row.id)],
+        "effectiveDateTime": entry.created_at.astimezone(export.zone).isoformat(),
+        "performer": [_ref("Patient", export.patient.id)],
+        "component": [{"code": _text(question), "valueBoolean": bool(getattr(entry, name))}
+                      for name, question in CHECK_IN_QUESTIONS],
+    }
+    if entry.note:
+        resource["note"] = [_text(entry.note)]
+    # Check-in ids are their own; keep them apart from the measurements' Observation ids.
+    return _entry("Observation", f"check-in-{entry.id}", resource)
+
+
+def _flag(export: CourseExport, flag) -> dict:
+    """A consult_doctor flag, with why, while open and once lowered."""
+    reasons = ", ".join(f"{_words(reason['source'])}: {_words(reason['code'])}"
+                        for reason in flag.reasons)
+    period = {"start": flag.raised_at.astimezone(export.zone).isoformat()}
+    if flag.resolved_at is not None:
+        period["end"] = flag.resolved_at.astimezone(export.zone).isoformat()
+    resource = {
+        "status": "active" if flag.is_open else "inactive",
+        "category": [_coded("http://terminology.hl7.org/CodeSystem/flag-category", "clinical",
+                            "Clinical")],
+        "code": _text(f"Consult a doctor ({reasons})"),
+        "subject": _ref("Patient", export.patient.id),
+        "period": period,
+    }
+    # The resolving clinician, when the bundle holds them (a Practitioner per link).
+    if flag.resolved_by_id in {link.clinician.id for link in export.links}:
+        resource["author"] = _ref("Practitioner", flag.resolved_by_id)
+    return _entry("Flag", flag.id, resource)
 
 
 def _consent(export: CourseExport, link) -> dict:

@@ -108,7 +108,8 @@ def timeline_pdf(export: CourseExport, store: BlobStore, fonts: PdfFonts | None 
     _cover(pdf, export)
     for area in export.areas:
         _photo_grid(pdf, export, area, store)
-    if any(observation.kind in dict(CHARTS) for observation in export.observations):
+    if any(observation.kind in dict(CHARTS) and observation.withdrawn_at is None
+           for observation in export.observations):
         _charts(pdf, export)
     if export.sessions:
         _session_table(pdf, export)
@@ -192,7 +193,8 @@ def _charts(pdf: _TimelinePdf, export: CourseExport) -> None:
     for kind, title in CHARTS:
         series: dict[str, list[tuple[datetime, float]]] = {}
         for observation in export.observations:
-            if observation.kind == kind and observation.number is not None:
+            if (observation.kind == kind and observation.number is not None
+                    and observation.withdrawn_at is None):
                 series.setdefault(observation.area or "whole head", []).append(
                     (observation.observed_at, observation.number))
         if series:
@@ -250,9 +252,10 @@ def _session_table(pdf: _TimelinePdf, export: CourseExport) -> None:
     pdf.add_page()
     pdf.heading("Sessions")
     pdf.style(9)
-    with pdf.table(col_widths=(7, 21, 19, 18, 48, 11, 36, 20), text_align="LEFT",
+    with pdf.table(col_widths=(7, 21, 18, 17, 32, 10, 29, 28, 18), text_align="LEFT",
                    repeat_headings=1) as table:
-        table.row(["#", "Date", "Phase", "Needle", "Cocktail", "Pain", "Side effects", "Timing"])
+        table.row(["#", "Date", "Phase", "Needle", "Cocktail", "Pain", "Side effects",
+                   "Check-in", "Timing"])
         for record in export.sessions:
             row = record.row
             cocktail = row.cocktail or {}
@@ -265,8 +268,24 @@ def _session_table(pdf: _TimelinePdf, export: CourseExport) -> None:
                 pdf.text_of(" - ".join(filter(None, (cocktail.get("name"), ingredients)))),
                 "-" if row.pain_score is None else f"{row.pain_score}/10",
                 _words(", ".join(row.side_effects)) or "none",
+                pdf.text_of(_check_in_words(record)),
                 _words(record.timing),
             ])
+
+
+def _check_in_words(record) -> str:
+    """The 24 h check-in in words, and whether a flag of the session is still open."""
+    entry = record.check_in
+    if entry is None:
+        answer = "none"
+    else:
+        persisting = [name for name, present in (
+            ("redness", entry.redness_persists), ("swelling", entry.swelling_persists),
+            ("infection signs", entry.infection_signs)) if present]
+        answer = ", ".join(persisting) if persisting else "all clear"
+    if any(flag.is_open for flag in record.flags):
+        answer += "; flag open"
+    return answer
 
 
 def _words(code: str) -> str:
