@@ -82,6 +82,10 @@ DOMAIN_RULES = {
     "POST /api/v1/courses/{course_id}/observations": "value must suit the kind (a stage "
                                                      "or a number); observed_at neither in "
                                                      "the future nor a year before the course",
+    "PATCH /api/v1/observations/{observation_id}": "value must suit the measurement's kind; "
+                                                   "observed_at neither in the future nor a "
+                                                   "year before the course; not withdrawn",
+    "POST /api/v1/flags/{flag_id}/resolve": "the flag must still be open",
 }
 # `negative_data_rejection` on a multipart body: a form field is text on the wire, so a
 # generated non-text value (`"note": [null]`) arrives as valid text ("null") and is rightly
