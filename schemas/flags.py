@@ -59,4 +59,6 @@ class OpenFlagSchema(ma.Schema):
 class FlagResolutionSchema(StrictSchema):
     note = fields.String(required=True, validate=[
         validate.Length(min=1, max=RESOLUTION_NOTE_MAX), validate_not_blank],
-        metadata={"example": "Seen today: healing well, no infection. Resume next week."})
+        # Documented, so generated clients (and fuzzers) know a blank note is refused.
+        metadata={"example": "Seen today: healing well, no infection. Resume next week.",
+                  "pattern": r"\S"})

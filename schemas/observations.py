@@ -49,7 +49,8 @@ class ObservationUpdateSchema(PatchSchema):
 class ObservationWithdrawalSchema(StrictSchema):
     reason = fields.String(required=True, validate=[validate.Length(min=1, max=2000),
                                                     validate_not_blank],
-                           metadata={"example": "Counted on the wrong area."})
+                           metadata={"example": "Counted on the wrong area.",
+                                     "pattern": r"\S"})
 
 
 class WithdrawalSchema(ma.Schema):
