@@ -6,7 +6,12 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from domain.flags import RESOLUTION_NOTE_MAX, RESOLUTIONS, SOURCES
-from schemas.common import PageSchema, StrictSchema, validate_not_blank
+from schemas.common import (
+    NOT_BLANK_PATTERN,
+    PageSchema,
+    StrictSchema,
+    validate_not_blank,
+)
 
 
 class ReasonSchema(ma.Schema):
@@ -61,4 +66,4 @@ class FlagResolutionSchema(StrictSchema):
         validate.Length(min=1, max=RESOLUTION_NOTE_MAX), validate_not_blank],
         # Documented, so generated clients (and fuzzers) know a blank note is refused.
         metadata={"example": "Seen today: healing well, no infection. Resume next week.",
-                  "pattern": r"\S"})
+                  "pattern": NOT_BLANK_PATTERN})

@@ -9,6 +9,7 @@ from domain.outcomes import OBSERVATION_KINDS
 from domain.photos import STANDARD_AREAS
 from schemas.access_log import PersonSchema
 from schemas.common import (
+    NOT_BLANK_PATTERN,
     PageSchema,
     PatchSchema,
     StrictSchema,
@@ -50,7 +51,7 @@ class ObservationWithdrawalSchema(StrictSchema):
     reason = fields.String(required=True, validate=[validate.Length(min=1, max=2000),
                                                     validate_not_blank],
                            metadata={"example": "Counted on the wrong area.",
-                                     "pattern": r"\S"})
+                                     "pattern": NOT_BLANK_PATTERN})
 
 
 class WithdrawalSchema(ma.Schema):

@@ -86,6 +86,7 @@ DOMAIN_RULES = {
                                                    "observed_at neither in the future nor a "
                                                    "year before the course; not withdrawn",
     "POST /api/v1/flags/{flag_id}/resolve": "the flag must still be open",
+    "DELETE /api/v1/observations/{observation_id}": "only whoever recorded it withdraws it",
 }
 # `negative_data_rejection` on a multipart body: a form field is text on the wire, so a
 # generated non-text value (`"note": [null]`) arrives as valid text ("null") and is rightly
