@@ -115,22 +115,22 @@ def session_or_404(session_id: int) -> tuple[TreatmentSession, Course]:
     return row.TreatmentSession, row.Course
 
 
+def _visible_or_404(model, row_id: int, name: str, object_type: str):
+    """A row of `model` (with a `patient_id`) that the caller may see, else a 404."""
+    row = db().scalar(for_request(select(model).where(
+        model.id == row_id, visible_patient(model.patient_id))))
+    if row is None:
+        abort(404, message=f"No such {name}.")
+    _found(row.patient_id, object_type, row.id)
+    return row
+
+
 def flag_or_404(flag_id: int) -> Flag:
-    flag = db().scalar(for_request(select(Flag).where(
-        Flag.id == flag_id, visible_patient(Flag.patient_id))))
-    if flag is None:
-        abort(404, message="No such flag.")
-    _found(flag.patient_id, "flag", flag.id)
-    return flag
+    return _visible_or_404(Flag, flag_id, "flag", "flag")
 
 
 def observation_or_404(observation_id: int) -> Observation:
-    observation = db().scalar(for_request(select(Observation).where(
-        Observation.id == observation_id, visible_patient(Observation.patient_id))))
-    if observation is None:
-        abort(404, message="No such measurement.")
-    _found(observation.patient_id, "observation", observation.id)
-    return observation
+    return _visible_or_404(Observation, observation_id, "measurement", "observation")
 
 
 def device_or_404(device_id: int) -> Device:
@@ -142,12 +142,7 @@ def device_or_404(device_id: int) -> Device:
 
 
 def photo_or_404(photo_id: int) -> Photo:
-    photo = db().scalar(for_request(select(Photo).where(
-        Photo.id == photo_id, visible_patient(Photo.patient_id))))
-    if photo is None:
-        abort(404, message="No such photo.")
-    _found(photo.patient_id, "photo", photo.id)
-    return photo
+    return _visible_or_404(Photo, photo_id, "photo", "photo")
 
 
 def upload_or_404(upload_id: int) -> Upload:

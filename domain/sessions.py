@@ -18,6 +18,7 @@ from domain.devices import (
     WearStatus,
 )
 from domain.errors import RuleViolation
+from domain.flags import flag_reasons
 from domain.readiness import PERFORMED_DESPITE_CONTRAINDICATION
 from domain.regimen import CLINIC, HOME
 
@@ -131,7 +132,9 @@ def session_warnings(facts: SessionFacts) -> list[str]:
 
 def needs_doctor(redness_persists: bool, swelling_persists: bool, infection_signs: bool) -> bool:
     """Whether a 24 h check-in flags the patient for the clinician (`consult_doctor`)."""
-    return redness_persists or swelling_persists or infection_signs
+    return bool(flag_reasons((), None, {"redness_persists": redness_persists,
+                                        "swelling_persists": swelling_persists,
+                                        "infection_signs": infection_signs}))
 
 
 def check_in_window(ended_at: datetime) -> tuple[datetime, datetime]:

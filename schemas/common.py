@@ -160,11 +160,6 @@ class Link(fields.String):
                                          for name, attribute in self.route_values.items()})
 
 
-# What `validate_not_blank` checks, as the OpenAPI document says it: some character that is
-# neither white space nor NUL (which no text may hold).
-NOT_BLANK_PATTERN = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
-
-
 def validate_not_blank(value: str, **kwargs) -> None:
     if not value.strip():
         raise ma.ValidationError("Must not be blank.")

@@ -24,17 +24,21 @@ from apispec.ext.marshmallow import MarshmallowPlugin, OpenAPIConverter, resolve
 from apispec.ext.marshmallow.common import resolve_schema_cls, resolve_schema_instance
 from marshmallow import fields
 
-from schemas.common import PatchSchema, StrictSchema
+from schemas.common import PatchSchema, StrictSchema, validate_not_blank
 
 _ANY_OBJECT_OR_NULL = {"type": "object", "nullable": True}
 NULL_ONLY = {**_ANY_OBJECT_OR_NULL, "enum": [None]}
 NO_NUL = "^[^\\u0000]*$"
+# What `validate_not_blank` checks: some character that is neither white space nor NUL.
+NOT_BLANK = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
 
 
 class DocumentConverter(OpenAPIConverter):
     def field2property(self, field) -> dict:
         ret = super().field2property(field)
-        if isinstance(field, fields.String) and isinstance(field.root, StrictSchema) \
+        if isinstance(field, fields.String) and validate_not_blank in field.validators:
+            ret["pattern"] = NOT_BLANK
+        elif isinstance(field, fields.String) and isinstance(field.root, StrictSchema) \
                 and not {"pattern", "enum", "format"} & ret.keys():
             ret["pattern"] = NO_NUL
         return ret

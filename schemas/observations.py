@@ -9,7 +9,6 @@ from domain.outcomes import OBSERVATION_KINDS
 from domain.photos import STANDARD_AREAS
 from schemas.access_log import PersonSchema
 from schemas.common import (
-    NOT_BLANK_PATTERN,
     PageSchema,
     PatchSchema,
     StrictSchema,
@@ -50,8 +49,7 @@ class ObservationUpdateSchema(PatchSchema):
 class ObservationWithdrawalSchema(StrictSchema):
     reason = fields.String(required=True, validate=[validate.Length(min=1, max=2000),
                                                     validate_not_blank],
-                           metadata={"example": "Counted on the wrong area.",
-                                     "pattern": NOT_BLANK_PATTERN})
+                           metadata={"example": "Counted on the wrong area."})
 
 
 class WithdrawalSchema(ma.Schema):

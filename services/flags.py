@@ -79,8 +79,3 @@ def resolve_flag(session: Session, flag: Flag, by: User, note: str) -> Flag:
     flag.note = note
     session.flush()
     return flag
-
-
-def course_flags(session: Session, course: Course) -> Sequence[Flag]:
-    """Every flag of the course, open and lowered, oldest first."""
-    return records.course_flags(session, course.id)
