@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request
+from flask import Flask
 from flask.sessions import SessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from api import access_log, docs_ui, headers, limits, request_log, retention
+from api.bodies import ApiRequest, JsonProvider
 from api.config import Config, production_problems
 from api.database import Database
 from api.errors import ProblemApi, register_error_handlers
@@ -22,7 +23,8 @@ def create_app(config: type | None = None) -> Flask:
     problems = production_problems(app.config)
     if problems:
         raise RuntimeError("refusing to start in production: " + "; ".join(problems))
-    app.json.sort_keys = False
+    app.request_class = ApiRequest
+    app.json = JsonProvider(app)
     app.session_interface = NoCookieSessions()
     if app.config["PROXY_COUNT"]:
         hops = app.config["PROXY_COUNT"]
@@ -42,7 +44,6 @@ def create_app(config: type | None = None) -> Flask:
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
     docs_ui.init_app(app)
-    app.before_request(_limit_json_bodies)
     # after_request handlers run last-registered first: the access log may turn
     # a response into a 503, and the headers and the request log see the result.
     request_log.register(app)
@@ -54,11 +55,6 @@ def create_app(config: type | None = None) -> Flask:
 
     register_commands(app)
     return app
-
-
-def _limit_json_bodies() -> None:
-    if request.mimetype == "application/json":
-        request.max_content_length = current_app.config["MAX_JSON_LENGTH"]
 
 
 class NoCookieSessions(SessionInterface):

@@ -7,13 +7,16 @@ webargs ignores unknown query parameters by default; here the schema decides
 
 from __future__ import annotations
 
+import http
+
 import flask_smorest
 from flask_smorest import abort
+from webargs import core
 from webargs.flaskparser import FlaskParser
 from webargs.multidictproxy import MultiDictProxy
 from werkzeug.datastructures import CombinedMultiDict
 
-from api import idempotency
+from api import bodies, idempotency
 from api.auth import require_login
 
 
@@ -24,6 +27,11 @@ class StrictParser(FlaskParser):
         "querystring": None,
     }
     __location_map__ = {**FlaskParser.__location_map__, "multipart": "load_multipart"}
+
+    def _raw_load_json(self, req):
+        """The JSON body by the rules of `api.bodies` (415, 413, 400), or missing."""
+        body = bodies.json_body(req)
+        return core.missing if body is None else body
 
     def load_multipart(self, req, schema):
         """A multipart/form-data body, fields and files read by one schema (415 otherwise)."""
@@ -39,6 +47,22 @@ class Blueprint(flask_smorest.Blueprint):
         **flask_smorest.Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
         "multipart": "multipart/form-data",
     }
+
+    def arguments(self, schema, *, location: str = "json", **kwargs):
+        """flask-smorest's, documenting what a body can be refused with besides a 422:
+        400 (not JSON), 413 (too large) and 415 (not the media type asked for)."""
+        register = super().arguments(schema, location=location, **kwargs)
+        if location not in ("json", "multipart"):
+            return register
+
+        def decorator(view):
+            view = register(view)
+            for status in (400, 413, 415) if location == "json" else (413, 415):
+                # By the name the Api registered it under (413's differs across Pythons).
+                view = self.alt_response(status, http.HTTPStatus(status).name)(view)
+            return view
+
+        return decorator
 
     def login_required(self, *roles: str):
         """Require a valid bearer token (401), and one of `roles` when given (403).

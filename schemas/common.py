@@ -31,13 +31,25 @@ class StrictSchema(ma.Schema):
         return data
 
 
+class EmptyBodySchema(StrictSchema):
+    """The body of a POST that takes no input: none at all, or `{}`. Anything else is
+    refused like any other body (a field: 422, not JSON: 400, another type: 415)."""
+
+
 def _holds_nul(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, Mapping):  # a JSON object, or webargs' proxy of a query string or form
-        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
-    if isinstance(value, (list, tuple)):
-        return any(_holds_nul(item) for item in value)
+    """Whether any text in `value`, a key or a value at any depth, holds a NUL (iterative:
+    a body nested deep cannot make it recurse)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, Mapping):  # a JSON object, or webargs' proxy of a query or form
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
     return False
 
 

@@ -16,6 +16,7 @@ from api.blueprint import Blueprint
 from api.database import db
 from domain.roles import PATIENT
 from schemas.calendar import CalendarTokenSchema
+from schemas.common import EmptyBodySchema
 from schemas.photos import BINARY
 from services.calendar import feed_owner, issue_calendar_token, scheduled_courses
 from services.exports.ical import session_calendar
@@ -31,8 +32,9 @@ CALENDAR = "text/calendar"
 class CalendarTokenViews(MethodView):
     @blp.login_required(PATIENT)
     @blp.idempotent_create
+    @blp.arguments(EmptyBodySchema, required=False)
     @blp.response(201, CalendarTokenSchema)
-    def post(self):
+    def post(self, _body):
         """A new secret feed URL for my calendar; the previous URL stops working at once"""
         token = issue_calendar_token(db(), current_user())
         return {"url": url_for("calendar.CalendarFeedViews", token=token, _external=True),

@@ -12,7 +12,7 @@ from api.blueprint import Blueprint
 from api.database import db
 from api.paging import id_page
 from domain.roles import PATIENT
-from schemas.common import PageArgsSchema
+from schemas.common import EmptyBodySchema, PageArgsSchema
 from schemas.shares import SharePageSchema, ShareSchema
 from services import shares
 from storage.models import Share
@@ -25,8 +25,9 @@ blp = Blueprint("shares", __name__, url_prefix="/api/v1",
 class ShareViews(MethodView):
     @blp.login_required(PATIENT)
     @blp.idempotent_create
+    @blp.arguments(EmptyBodySchema, required=False)
     @blp.response(201, ShareSchema)
-    def post(self):
+    def post(self, _body):
         """A single-use invite code for a clinician, valid 72 hours (shown only now)"""
         return shares.invite(db(), current_user())
 
