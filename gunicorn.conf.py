@@ -29,6 +29,16 @@ errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
+def on_starting(server):
+    """Refuse to start what the app would refuse in production, and rate limits that
+    several workers would each count on their own (`api.config.production_problems`)."""
+    from api.config import production_problems, settings
+
+    problems = production_problems(settings(), workers=server.cfg.workers)
+    if problems:
+        raise SystemExit("refusing to start in production: " + "; ".join(problems))
+
+
 def post_worker_init(worker):
     """Move everything the worker holds once the app is loaded out of the garbage
     collector's sight. Those objects (the app, its models and schemas: some 130,000)

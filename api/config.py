@@ -47,7 +47,11 @@ class Config:
     # With the shared store unreachable, count in each worker's memory until it is back
     # (Flask-Limiter retries it): logins stay limited, per worker, instead of failing.
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    # Password guesses per account: logins, and wrong passwords to change it or erase the account.
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    # Registrations per client address: with the 409 for a known email, at most this many
+    # emails an hour can be tried from one address.
+    REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT", "20 per hour")
     # Invite codes have 50 bits; this makes guessing one hopeless.
     REDEEM_RATE_LIMIT = os.environ.get("REDEEM_RATE_LIMIT", "10 per minute")
 
@@ -75,8 +79,16 @@ class Config:
     }
 
 
-def production_problems(config) -> list[str]:
-    """Why a configuration must not serve real patients (empty when it may)."""
+def settings(config_class: type = Config) -> dict:
+    """The settings of a config class, as `app.config` would hold them."""
+    return {name: getattr(config_class, name) for name in dir(config_class) if name.isupper()}
+
+
+def production_problems(config, workers: int | None = None) -> list[str]:
+    """Why a configuration must not serve real patients (empty when it may).
+
+    `workers`: how many processes will serve (gunicorn's, checked as it starts).
+    """
     problems = []
     if config.get("APP_ENV") != "production":
         return problems
@@ -85,4 +97,10 @@ def production_problems(config) -> list[str]:
     secret = config.get("SECRET_KEY") or ""
     if secret == DEVELOPMENT_SECRET or len(secret) < 32:
         problems.append("SECRET_KEY is the development default or shorter than 32 characters")
+    storage = str(config.get("RATELIMIT_STORAGE_URI") or "")
+    if workers is not None and workers > 1 and storage.startswith("memory://"):
+        problems.append(
+            f"RATELIMIT_STORAGE_URI is memory:// with {workers} workers: each would count "
+            f"login attempts on its own ({workers} times the limit in all); set a shared "
+            "store (redis://...), or say that one process is meant with WEB_CONCURRENCY=1")
     return problems

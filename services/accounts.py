@@ -32,6 +32,10 @@ PASSWORDS = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 _DUMMY_HASH = PASSWORDS.hash(secrets.token_urlsafe(16))
 
 
+class WrongPassword(RuleViolation):
+    """The password asked again (to change it, or to erase the account) is not the user's."""
+
+
 def hash_password(password: str) -> str:
     return PASSWORDS.hash(password)
 
@@ -104,7 +108,7 @@ def change_profile(session: Session, user: User, data: dict) -> None:
     """Change display name, time zone or password (which logs out every device); commits."""
     if "password" in data:
         if not check_password(user, data["current_password"]):
-            raise RuleViolation("The current password is incorrect.", "current_password")
+            raise WrongPassword("The current password is incorrect.", "current_password")
         user.password_hash = hash_password(data["password"])
         revoke_tokens(session, user.id)
     if "display_name" in data:
@@ -120,7 +124,7 @@ def erase_account(session: Session, store: BlobStore, patient: User, password: s
     The password is asked again: a wrong one erases nothing.
     """
     if not check_password(patient, password):
-        raise RuleViolation("The password is incorrect; nothing was erased.", "password")
+        raise WrongPassword("The password is incorrect; nothing was erased.", "password")
     files = erase_patient(session, patient.id)
     session.commit()
     for key in files.blob_keys - keys_in_use(session, files.blob_keys):

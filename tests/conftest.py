@@ -153,6 +153,8 @@ def app(database_url, tmp_path):
         DATABASE_URL = database_url
         PHOTO_DIR = str(tmp_path / "photos")
         RATELIMIT_STORAGE_URI = "memory://"
+        # Tests register many patients from one address; test_accounts checks the limit.
+        REGISTER_RATE_LIMIT = "100000 per hour"
         SECRET_KEY = "test"
 
     # As `make run` does: the photo folder exists before the app serves.

@@ -61,15 +61,18 @@ class LiveServer:
 
 
 @contextmanager
-def gunicorn(database_url: str, redis_url: str, photo_dir: Path, workers: int = 3):
+def gunicorn(database_url: str, redis_url: str, photo_dir: Path, workers: int = 3,
+             env: dict | None = None):
     """Serve the app with `workers` sync workers until the block ends; its log (warnings
-    and errors) goes to gunicorn.log beside `photo_dir`."""
+    and errors) goes to gunicorn.log beside `photo_dir`. `env` adds to the environment."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "PHOTO_DIR": str(photo_dir),
            "RATELIMIT_STORAGE_URI": redis_url,
            "RATELIMIT_KEY_PREFIX": f"test-{secrets.token_hex(4)}",
+           # The live tests register many users from 127.0.0.1.
+           "REGISTER_RATE_LIMIT": "100000 per hour",
            "SECRET_KEY": secrets.token_hex(32), "LOG_LEVEL": "WARNING",
-           "WEB_CONCURRENCY": str(workers), "BIND": f"127.0.0.1:{port}"}
+           "WEB_CONCURRENCY": str(workers), "BIND": f"127.0.0.1:{port}", **(env or {})}
     photo_dir.mkdir(parents=True, exist_ok=True)
     log_path = photo_dir.parent / "gunicorn.log"
     with log_path.open("ab") as log:

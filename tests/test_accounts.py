@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from storage.models import AuthToken, User, utcnow
 from tests.conftest import PASSWORD
@@ -102,6 +102,60 @@ def test_the_eleventh_login_attempt_in_a_minute_is_rate_limited(client, patient,
     assert limited.content_type == "application/problem+json"
     # The limit is per account: another patient still logs in.
     assert login(client, register().email).status_code == 200
+
+
+def test_wrong_passwords_to_erase_the_account_count_as_login_attempts(client, patient):
+    statuses = [patient.delete("/me", json={"password": "wrong password!"}).status_code
+                for _ in range(11)]
+    assert statuses == [422] * 10 + [429]
+    # The same account's counter: its logins are limited too, and nothing was erased.
+    assert login(client, patient.email).status_code == 429
+    assert patient.get("/me").status_code == 200
+
+
+def test_wrong_current_passwords_count_as_login_attempts(client, patient):
+    change = {"current_password": "wrong password!", "password": "a new long password"}
+    statuses = [patient.patch("/me", json=change).status_code for _ in range(11)]
+    assert statuses == [422] * 10 + [429]
+    assert login(client, patient.email).status_code == 429
+
+
+def test_failed_logins_and_wrong_passwords_share_one_counter_per_account(client, patient,
+                                                                          register):
+    assert [login(client, patient.email, "wrong password!").status_code
+            for _ in range(5)] == [401] * 5
+    assert [patient.delete("/me", json={"password": "wrong password!"}).status_code
+            for _ in range(5)] == [422] * 5
+    assert patient.delete("/me", json={"password": PASSWORD}).status_code == 429
+    assert patient.get("/me").status_code == 200
+    # Another account is not affected.
+    other = register()
+    assert other.delete("/me", json={"password": "wrong password!"}).status_code == 422
+
+
+def test_profile_changes_without_a_wrong_password_are_not_counted(client, patient):
+    statuses = [patient.patch("/me", json={"display_name": f"Name {n}"}).status_code
+                for n in range(15)]
+    assert statuses == [200] * 15
+    assert login(client, patient.email).status_code == 200
+
+
+def test_registrations_are_limited_per_client_address(app, client):
+    app.config["REGISTER_RATE_LIMIT"] = "3 per hour"
+
+    def register_as(number: int, address: str):
+        return client.post("/api/v1/auth/register", environ_base={"REMOTE_ADDR": address},
+                           json={"email": f"newcomer{number}@example.org", "password": PASSWORD,
+                                 "display_name": "New Comer", "timezone": "Europe/Berlin"})
+
+    assert [register_as(n, "198.51.100.7").status_code for n in range(4)] == [201] * 3 + [429]
+    limited = register_as(9, "198.51.100.7")
+    assert limited.status_code == 429 and limited.content_type == "application/problem+json"
+    assert register_as(10, "198.51.100.8").status_code == 201
+    with app.app_context():
+        session = app.extensions["database"].sessions()
+        assert session.scalar(select(func.count()).select_from(User).where(
+            User.email.like("newcomer%"))) == 4
 
 
 def test_logout_revokes_only_the_token_in_use(client, patient):

@@ -66,8 +66,20 @@ def test_the_assets_are_served_for_a_year(client):
 def test_the_docs_page_names_no_other_origin(client):
     page = client.get("/api/v1/docs").get_data(as_text=True)
     references = re.findall(r'(?:src|href)="([^"]*)"', page)
-    assert sorted(references) == sorted(docs_ui.ASSETS_URL + name for name in ASSETS)
+    assert sorted(references) == sorted([docs_ui.ASSETS_URL + name for name in ASSETS]
+                                        + [f"/api/v1/docs/{docs_ui.INIT_SCRIPT}"])
     assert '"validatorUrl": null' in page
+
+
+def test_the_docs_page_runs_no_inline_script_and_forbids_any(client):
+    response = client.get("/api/v1/docs")
+    page = response.get_data(as_text=True)
+    inline = re.findall(r"<script(?![^>]*\bsrc=)([^>]*)>", page)
+    assert inline == [' id="swagger-ui-config" type="application/json"']  # data, never run
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self';" in policy and "unsafe-inline'; img" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert client.get(f"/api/v1/docs/{docs_ui.INIT_SCRIPT}").mimetype == "text/javascript"
 
 
 @pytest.fixture
@@ -124,6 +136,9 @@ def test_swagger_ui_renders_every_operation_from_this_origin_only(chromium, live
             context.route("**/*", only_this_origin)
             page = context.new_page()
             page.on("pageerror", lambda error: errors.append(str(error)))
+            # A script, style or request the page's Content-Security-Policy refused.
+            page.on("console", lambda message: errors.append(message.text) if (
+                message.type == "error" and "Content Security Policy" in message.text) else None)
             response = page.goto(f"{live_url}/api/v1/docs", wait_until="load")
             assert response is not None and response.status == 200
             try:

@@ -37,9 +37,10 @@ def test_storage_imports_no_http_no_use_case_and_no_image_processing(path):
 
 
 def test_the_api_top_level_holds_infrastructure_only():
-    """Routes live in api/resources/: a module at api/'s top declares no blueprint."""
+    """Routes live in api/resources/: a module at api/'s top declares no blueprint, and
+    there are about 15 of them (16, and __init__)."""
     top = sorted((ROOT / "api").glob("*.py"))
-    assert len(top) <= 16
+    assert len(top) <= 17
     for path in top:
         assert "Blueprint(" not in path.read_text() or path.name == "blueprint.py", path.name
 

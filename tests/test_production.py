@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
 
 import pytest
 from sqlalchemy import event
@@ -14,6 +16,7 @@ from api.config import DEVELOPMENT_SECRET, Config
 from api.request_log import JsonFormatter
 from storage.models import TreatmentSession
 from tests.conftest import PASSWORD
+from tests.live_server import GUNICORN, ROOT, free_port, gunicorn
 
 
 def config(database_url, **settings):
@@ -36,6 +39,25 @@ def test_production_starts_with_safe_settings(database_url):
     app.extensions["database"].engine.dispose()
 
 
+def test_production_gunicorn_refuses_per_worker_rate_limits(database_url, tmp_path):
+    """Five workers each counting logins in memory made the login limit five times looser."""
+    env = {**os.environ, "APP_ENV": "production", "SECRET_KEY": "s" * 40,
+           "DATABASE_URL": database_url, "PHOTO_DIR": str(tmp_path), "WEB_CONCURRENCY": "3",
+           "RATELIMIT_STORAGE_URI": "memory://", "BIND": f"127.0.0.1:{free_port()}"}
+    started = subprocess.run([str(GUNICORN), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT,
+                             env=env, capture_output=True, text=True, timeout=60)
+    assert started.returncode != 0
+    assert "refusing to start in production: RATELIMIT_STORAGE_URI is memory://" \
+        in started.stderr
+    assert "WEB_CONCURRENCY=1" in started.stderr
+
+
+def test_production_gunicorn_starts_with_one_worker_said_explicitly(database_url, tmp_path):
+    with gunicorn(database_url, "memory://", tmp_path / "photos", workers=1,
+                  env={"APP_ENV": "production"}) as server:
+        assert server.request("GET", "/healthz")[0] == 200
+
+
 def test_readyz_checks_the_database_and_the_photo_store(app, client, tmp_path):
     (tmp_path / "photos").mkdir(exist_ok=True)
     ready = client.get("/readyz")
@@ -56,6 +78,36 @@ def test_every_response_says_nosniff_and_health_data_is_not_stored(client, patie
         assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert patient.get("/me").headers["Cache-Control"] == "no-store"
     assert patient.get("/courses").headers["Cache-Control"] == "no-store"
+
+
+def test_every_response_carries_the_security_headers(client, patient):
+    responses = {"json": patient.get("/me"), "problem": client.get("/api/v1/nowhere"),
+                 "health": client.get("/healthz"), "page": client.get("/api/v1/docs")}
+    for kind, response in responses.items():
+        assert response.headers["Referrer-Policy"] == "no-referrer", kind
+        assert response.headers["X-Frame-Options"] == "DENY", kind
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"], kind
+        # Plain HTTP with no proxy saying otherwise: HSTS would mean nothing.
+        assert "Strict-Transport-Security" not in response.headers, kind
+    # What is not a page may load nothing at all; a page only from this origin.
+    assert responses["json"].headers["Content-Security-Policy"].startswith("default-src 'none';")
+    page_policy = responses["page"].headers["Content-Security-Policy"]
+    assert "script-src 'self';" in page_policy and "http" not in page_policy
+
+
+def test_hsts_is_sent_when_the_trusted_proxy_says_https(database_url):
+    app = create_app(config(database_url, PROXY_COUNT=1))
+    client = app.test_client()
+    secure = client.get("/healthz", headers={"X-Forwarded-Proto": "https"})
+    assert secure.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+    assert "Strict-Transport-Security" not in client.get(
+        "/healthz", headers={"X-Forwarded-Proto": "http"}).headers
+    app.extensions["database"].engine.dispose()
+    # Without a trusted proxy, a client's own X-Forwarded-Proto is not believed.
+    app = create_app(config(database_url))
+    assert "Strict-Transport-Security" not in app.test_client().get(
+        "/healthz", headers={"X-Forwarded-Proto": "https"}).headers
+    app.extensions["database"].engine.dispose()
 
 
 def test_no_cors_unless_an_origin_is_configured(client, database_url):

@@ -3,6 +3,7 @@ patients erase their account."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import timedelta
 
 from flask import current_app
@@ -12,7 +13,7 @@ from flask_smorest import abort
 from api.auth import bearer_token, current_user
 from api.blueprint import Blueprint
 from api.database import db, photo_store
-from api.limits import limiter, login_account_key
+from api import limits
 from domain.roles import PATIENT
 from schemas.accounts import (
     AccountErasureSchema,
@@ -31,6 +32,16 @@ blp = Blueprint("accounts", __name__, url_prefix="/api/v1",
 BAD_CREDENTIALS = "The email or password is incorrect."
 
 
+@contextmanager
+def _counting_wrong_passwords():
+    """A wrong password counts against the account's password guesses, like a failed login."""
+    try:
+        yield
+    except accounts.WrongPassword:
+        limits.password_was_wrong()
+        raise
+
+
 def _token_ttl() -> timedelta:
     return timedelta(days=current_app.config["TOKEN_TTL_DAYS"])
 
@@ -38,9 +49,11 @@ def _token_ttl() -> timedelta:
 @blp.route("/auth/register")
 class RegisterView(MethodView):
     @blp.doc(security=[])
+    @limits.registrations()
     @blp.arguments(RegisterSchema)
     @blp.response(201, RegisteredSchema)
     @blp.alt_response(409, "CONFLICT", description="An account with this email exists")
+    @blp.alt_response(429, "TOO_MANY_REQUESTS")
     def post(self, data):
         """Create a patient account and log it in"""
         user, token, expires_at = accounts.register(db(), data, _token_ttl())
@@ -50,7 +63,7 @@ class RegisterView(MethodView):
 @blp.route("/auth/token")
 class TokenView(MethodView):
     @blp.doc(security=[])
-    @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], key_func=login_account_key)
+    @limits.password_guesses(limits.login_account_key)
     @blp.arguments(TokenRequestSchema)
     @blp.response(200, TokenSchema)
     @blp.alt_response(401, "UNAUTHORIZED", description="The email or password is incorrect")
@@ -80,16 +93,24 @@ class MeView(MethodView):
         return current_user()
 
     @blp.login_required()
+    @limits.password_guesses(limits.signed_in_account_key, wrong_only=True)
     @blp.arguments(ProfileUpdateSchema)
     @blp.response(200, UserSchema)
+    @blp.alt_response(429, "TOO_MANY_REQUESTS",
+                      description="Too many wrong passwords for this account; try later")
     def patch(self, data):
         """Change display name, time zone or password (which logs out every device)"""
-        accounts.change_profile(db(), current_user(), data)
+        with _counting_wrong_passwords():
+            accounts.change_profile(db(), current_user(), data)
         return current_user()
 
     @blp.login_required(PATIENT)
+    @limits.password_guesses(limits.signed_in_account_key, wrong_only=True)
     @blp.arguments(AccountErasureSchema)
     @blp.response(204)
+    @blp.alt_response(429, "TOO_MANY_REQUESTS",
+                      description="Too many wrong passwords for this account; try later")
     def delete(self, data):
         """Erase my account: every record, photo, token, share and calendar feed, for good"""
-        accounts.erase_account(db(), photo_store(), current_user(), data["password"])
+        with _counting_wrong_passwords():
+            accounts.erase_account(db(), photo_store(), current_user(), data["password"])
