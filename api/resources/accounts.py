@@ -10,10 +10,10 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import abort
 
+from api import limits
 from api.auth import bearer_token, current_user
 from api.blueprint import Blueprint
 from api.database import db, photo_store
-from api import limits
 from domain.roles import PATIENT
 from schemas.accounts import (
     AccountErasureSchema,
