@@ -31,7 +31,7 @@ class StrictParser(FlaskParser):
     def _raw_load_json(self, req):
         """The JSON body by the rules of `api.bodies` (415, 413, 400), or missing."""
         body = bodies.json_body(req)
-        return core.missing if body is None else body
+        return core.missing if body is bodies.NO_BODY else body
 
     def load_multipart(self, req, schema):
         """A multipart/form-data body, fields and files read by one schema (415 otherwise)."""

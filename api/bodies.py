@@ -133,16 +133,19 @@ class ApiRequest(Request):
         raise BadRequest("The body is not valid JSON.")
 
 
+NO_BODY = object()
+
+
 def json_body(request: ApiRequest):
-    """The JSON body, or None when there is none; 415 for a body of another type,
-    400 for one that is not JSON (or nests too deep), 413 for one over the limit."""
+    """The JSON body (`null` is None), or NO_BODY when the client sent none; 415 for a body of
+    another type, 400 for one that is not JSON (or nests too deep), 413 for one over the limit."""
     if not request.has_body():
-        return None
+        return NO_BODY
     limit = request.max_content_length
     if request.content_length is not None and limit is not None and request.content_length > limit:
         raise RequestEntityTooLarge()
     if not request.is_json:
         raise UnsupportedMediaType("Send the body as application/json.")
     if not request.get_data(cache=True):
-        return None
+        return NO_BODY
     return request.get_json()

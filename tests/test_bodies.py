@@ -193,6 +193,7 @@ NO_INPUT_POSTS = ["/shares", "/me/calendar-token"]
 REFUSED = {
     "unknown field": ('{"foo": 1}', "application/json", 422),
     "not an object": ("[1, 2]", "application/json", 422),
+    "null": ("null", "application/json", 422),
     "malformed": ("{not json", "application/json", 400),
     "another type": ("foo=1", "application/x-www-form-urlencoded", 415),
 }
