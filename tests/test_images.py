@@ -8,7 +8,8 @@ import zipfile
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from PIL import Image, ImageChops, ImageOps
+import simplejpeg
+from PIL import Image, ImageChops, ImageCms, ImageOps
 
 from services.images import ingest as intake, pipeline as images
 from storage.blobs import LocalBlobStore
@@ -105,7 +106,8 @@ def test_gps_and_every_private_tag_are_gone_from_every_stored_file(store):
 
 
 def test_the_original_keeps_every_pixel_and_the_icc_profile(store):
-    profile = b"\x00" * 16 + b"RGB " + b"\x00" * 108  # only the colour space is read
+    # A real profile: one that does not parse as ICC is dropped (tests/test_hostile_images.py).
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     upload = samples.jpeg(samples.scalp((320, 240)), samples.exif_block(gps=True),
                           icc_profile=profile)
 
@@ -212,14 +214,19 @@ def test_a_16_bit_png_is_accepted_and_keeps_its_depth(store):
 
 # -- derivatives ------------------------------------------------------------------------------
 
-def test_derivatives_have_their_long_sides_and_a_jpeg_is_decoded_at_a_reduced_scale(store):
+def test_derivatives_have_their_long_sides_and_a_jpeg_is_decoded_at_a_reduced_scale(
+        store, monkeypatch):
     upload = samples.jpeg(samples.scalp((2600, 1950)), quality=70)
     source = images.read(upload)
+    decoded = []
+    decode = simplejpeg.decode_jpeg
+    monkeypatch.setattr(simplejpeg, "decode_jpeg", lambda *args, **kwargs: decoded.append(
+        decode(*args, **kwargs)) or decoded[-1])
 
     developed = images.develop(source)
 
     # DCT scaling: the decoder produced half the size, never the full 5 MP.
-    assert source.image.size == (1300, 975)
+    assert [pixels.shape[:2] for pixels in decoded] == [(975, 1300)]
     assert Image.open(io.BytesIO(developed.preview.data)).size == (1280, 960)
     assert Image.open(io.BytesIO(developed.thumbnail.data)).size == (320, 240)
 
