@@ -76,8 +76,10 @@ def change_status(course: Course, target: str, by: User, note: str | None = None
             raise NotAllowed("Only a linked clinician puts a course on hold.")
         course_rules.check_clinical_hold(course.status)
         course.status = course_rules.ON_HOLD
-        course.hold_reasons = [*course.hold_reasons, screening.CLINICIAN_HOLD] \
-            if screening.CLINICIAN_HOLD not in course.hold_reasons else course.hold_reasons
+        # Only an active or paused course is held: any reason it was on hold for before has
+        # been cleared, so this hold is the clinician's alone (an earlier, cleared reason kept
+        # here would be carried over to the next course as if it had never been cleared).
+        course.hold_reasons = [screening.CLINICIAN_HOLD]
         course.hold_note, course.held_at, course.held_by_id = note, utcnow(), by.id
         return
     if screening.CLINICIAN_HOLD in course.hold_reasons and not course.hold_cleared \

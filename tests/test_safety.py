@@ -324,6 +324,23 @@ def test_a_patient_may_cancel_a_clinical_hold_but_not_restart_around_it(patient,
     assert again["status"] == "on_hold" and again["hold_reasons"] == ["clinician_hold"]
 
 
+def test_a_clinical_hold_after_a_clearance_does_not_bring_back_what_was_cleared(
+        patient, clinician, link):
+    """Found by the state machine: scalp damage cleared by the clinician, then a clinical hold,
+    then the course cancelled: the next course was held for scalp damage again."""
+    link(patient, clinician)
+    course = start_course(patient, days_ago=10, screening={"scalp_damage": True})
+    assert course["hold_reasons"] == ["scalp_damage"]
+    assert clinician.post(f"/courses/{course['id']}/clearance",
+                          json={"note": "Healed."}).status_code == 200
+    held = clinician.patch(f"/courses/{course['id']}",
+                           json={"status": "on_hold", "note": "Redness again, see me."})
+    assert held.get_json()["hold_reasons"] == ["clinician_hold"]
+    assert patient.patch(f"/courses/{course['id']}", json={"status": "cancelled"}).status_code == 200
+    again = start_course(patient, days_ago=1)
+    assert again["hold_reasons"] == ["clinician_hold"]
+
+
 def test_a_clinical_hold_needs_a_note_a_clinician_and_a_course_still_running(
         patient, clinician, link):
     link(patient, clinician)

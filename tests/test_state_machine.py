@@ -273,10 +273,10 @@ class CourseMachine(RuleBasedStateMachine):
             "status": ON_HOLD, "note": "Redness for three days: come and see me."})
         body = self.answer(response, expected, f"clinical hold on {course.status}")
         if expected == 200:
-            assert body["status"] == ON_HOLD and CLINICIAN_HOLD in body["hold_reasons"]
+            assert body["status"] == ON_HOLD and body["hold_reasons"] == [CLINICIAN_HOLD]
             course.status = ON_HOLD
-            if CLINICIAN_HOLD not in course.hold_reasons:
-                course.hold_reasons.append(CLINICIAN_HOLD)
+            # Held from active or paused: what it was on hold for before was cleared.
+            course.hold_reasons = [CLINICIAN_HOLD]
             self.uncleared.add(CLINICIAN_HOLD)
 
     @precondition(lambda self: any(c.status == ON_HOLD for c in self.courses.values()))
