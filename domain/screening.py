@@ -54,19 +54,24 @@ def absolute_reasons(reasons: Sequence[str]) -> list[str]:
     return [reason for reason in reasons if reason in ABSOLUTE_CONDITIONS + (CLINICIAN_HOLD,)]
 
 
-def carried_over(earlier: Sequence[tuple[Sequence[str], bool]]) -> list[str]:
+def carried_over(earlier: Sequence[tuple[Sequence[str], bool, bool]]) -> list[str]:
     """The absolute reasons a patient declared that no clinician has cleared since.
 
     v2 [product decision: safety]: absolute reasons belong to the patient, not to
-    one course. `earlier` is (hold reasons, cleared) of the patient's courses, oldest
-    first; a reason is carried over while the latest course it held was not cleared
-    (only a linked clinician clears a course with an absolute reason). Cancelling or
-    ending that course, or a "no" on a new screening, never clears it.
+    one course. `earlier` is (hold reasons, cleared, clinical hold cleared) of the
+    patient's courses, oldest first: `cleared`, whether the course was ever cleared,
+    which clears every reason it started with, those carried into it included (only
+    a linked clinician clears absolute ones); `clinical hold cleared`, whether a
+    clinician's hold, which comes later, on a running course, was lifted too. A
+    reason is carried over while the latest course it held was not cleared of it.
+    Cancelling or ending that course, or a "no" on a new screening, never clears it.
     """
     uncleared: dict[str, bool] = {}
-    for reasons, cleared in earlier:
+    for reasons, cleared, hold_cleared in earlier:
+        if cleared:
+            uncleared = dict.fromkeys(uncleared, False)
         for reason in absolute_reasons(reasons):
-            uncleared[reason] = not cleared
+            uncleared[reason] = not (hold_cleared if reason == CLINICIAN_HOLD else cleared)
     return [reason for reason in HOLD_REASONS if uncleared.get(reason)]
 
 

@@ -118,11 +118,13 @@ def open_flags(session: Session, course_id: int) -> Sequence[Flag]:
                            .order_by(Flag.raised_at, Flag.id)).all()
 
 
-def earlier_courses(session: Session, patient_id: int) -> list[tuple[list[str], bool]]:
-    """(hold reasons, cleared) of the patient's courses, oldest first."""
+def earlier_courses(session: Session, patient_id: int) -> list[tuple[list[str], bool, bool]]:
+    """(hold reasons, ever cleared, clinical hold cleared) of the patient's courses, oldest
+    first (`domain.screening.carried_over`)."""
     courses = session.scalars(select(Course).where(Course.patient_id == patient_id)
                               .order_by(Course.id))
-    return [(list(course.hold_reasons), course.hold_cleared) for course in courses]
+    return [(list(course.hold_reasons), course.cleared_at is not None, course.hold_cleared)
+            for course in courses]
 
 
 def open_course(session: Session, patient_id: int) -> Course | None:

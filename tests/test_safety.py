@@ -341,6 +341,22 @@ def test_a_clinical_hold_after_a_clearance_does_not_bring_back_what_was_cleared(
     assert again["hold_reasons"] == ["clinician_hold"]
 
 
+def test_a_reason_carried_and_cleared_stays_cleared_after_a_clinical_hold(
+        patient, clinician, link):
+    """Found by the state machine too: pregnancy carried into a second course and cleared
+    there, then a clinical hold and a cancellation: the third course was held for pregnancy."""
+    link(patient, clinician)
+    first = start_course(patient, days_ago=20, screening={"pregnancy": True})
+    patient.patch(f"/courses/{first['id']}", json={"status": "cancelled"})
+    second = start_course(patient, days_ago=10)
+    assert second["hold_reasons"] == ["pregnancy"]
+    assert clinician.post(f"/courses/{second['id']}/clearance",
+                          json={"note": "Not pregnant."}).status_code == 200
+    clinician.patch(f"/courses/{second['id']}", json={"status": "on_hold", "note": "See me."})
+    assert patient.patch(f"/courses/{second['id']}", json={"status": "cancelled"}).status_code == 200
+    assert start_course(patient, days_ago=1)["hold_reasons"] == ["clinician_hold"]
+
+
 def test_a_clinical_hold_needs_a_note_a_clinician_and_a_course_still_running(
         patient, clinician, link):
     link(patient, clinician)
