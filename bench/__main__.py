@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench import BenchError, exports, ingest, load, status, triage, wrk
+from bench import BenchError, analysis, exports, ingest, load, status, triage, wrk
 
 BENCHMARKS: dict[str, Callable[[int], bool]] = {
     "status": status.run,
@@ -20,6 +20,7 @@ BENCHMARKS: dict[str, Callable[[int], bool]] = {
     "ingest": ingest.run,
     "exports": exports.run,
     "load": load.run,
+    "analysis": analysis.run,
 }
 DEFAULT_DURATION_S = 10
 

@@ -38,7 +38,8 @@ FAST_PASSWORDS = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 # The longest tests, started first so that the workers of `pytest -n` (pytest.ini) finish
 # together instead of one of them starting a minutes-long test at the end.
 LONGEST_FIRST = ("test_live_fuzz.py", "test_faults.py", "test_openapi.py",
-                 "test_state_machine.py", "test_multi_worker.py")
+                 "test_state_machine.py", "test_multi_worker.py", "test_hair_analysis.py",
+                 "test_alignment.py")
 
 
 def pytest_configure(config):
