@@ -13,6 +13,8 @@ import os
 import secrets
 import shutil
 from contextlib import contextmanager
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from argon2 import PasswordHasher
@@ -225,6 +227,17 @@ def patient(register) -> Caller:
 @pytest.fixture
 def other_patient(register) -> Caller:
     return register(name="Other Person")
+
+
+@pytest.fixture
+def course(patient):
+    """A standard clinic course of the patient, started 40 days ago."""
+    today = datetime.now(ZoneInfo(patient.user["timezone"])).date()
+    response = patient.post("/courses", json={
+        "regimen": "standard", "setting": "clinic",
+        "start_date": (today - timedelta(days=40)).isoformat()})
+    assert response.status_code == 201
+    return response.get_json()
 
 
 @pytest.fixture

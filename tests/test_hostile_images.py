@@ -10,9 +10,6 @@ import io
 import os
 import struct
 import zlib
-from datetime import datetime, timedelta
-from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import numpy
 import pytest
@@ -24,6 +21,7 @@ from services.images import pipeline as images
 from storage.blobs import LocalBlobStore
 from tests import photo_samples as samples
 from tests.test_conventions import assert_problem, table_counts
+from tests.test_photos import photo_files, send
 
 HTML = b"<html><body><script>alert(document.cookie)</script></body></html>"
 
@@ -402,26 +400,6 @@ def test_the_colour_transform_is_built_once_a_photo(store, monkeypatch):
 
 
 # -- over HTTP ---------------------------------------------------------------------------------
-
-def photo_files(app) -> list[str]:
-    root = Path(app.config["PHOTO_DIR"])
-    return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
-
-
-def send(caller, data: bytes):
-    form = {"file": (io.BytesIO(data), "scalp.jpg", "image/jpeg"), "area": "frontal"}
-    return caller.post("/photos", data=form)
-
-
-@pytest.fixture
-def course(patient):
-    today = datetime.now(ZoneInfo(patient.user["timezone"])).date()
-    response = patient.post("/courses", json={
-        "regimen": "standard", "setting": "clinic",
-        "start_date": (today - timedelta(days=40)).isoformat()})
-    assert response.status_code == 201
-    return response.get_json()
-
 
 @pytest.mark.parametrize("case", CORRUPT_JPEGS, ids=list(CORRUPT_JPEGS))
 def test_a_corrupt_jpeg_upload_is_422_with_nothing_kept(app, patient, course, case):

@@ -35,16 +35,6 @@ def send(caller, data: bytes, name: str = "photo.jpg", content_type: str = "imag
                                         if value is not None})
 
 
-@pytest.fixture
-def course(patient):
-    today = datetime.now(ZoneInfo(patient.user["timezone"])).date()
-    response = patient.post("/courses", json={
-        "regimen": "standard", "setting": "clinic",
-        "start_date": (today - timedelta(days=40)).isoformat()})
-    assert response.status_code == 201
-    return response.get_json()
-
-
 def log_session(caller, course, days_ago: float):
     performed = datetime.now(ZoneInfo(caller.user["timezone"])) - timedelta(days=days_ago)
     response = caller.post(f"/courses/{course['id']}/sessions", json={
