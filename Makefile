@@ -25,7 +25,10 @@ migrate: $(VENV)/.runtime
 	mkdir -p instance/photos
 	$(BIN)/flask db upgrade
 
+# The job queue's worker runs beside the server, and stops with it.
 run: migrate
+	$(BIN)/flask jobs worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 seed-demo: migrate

@@ -7,7 +7,7 @@ from flask.sessions import SessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from api import access_log, docs_ui, headers, limits, request_log, retention
+from api import access_log, docs_ui, headers, jobs, limits, request_log
 from api.bodies import ApiRequest, JsonProvider
 from api.config import Config, production_problems
 from api.database import Database
@@ -49,7 +49,7 @@ def create_app(config: type | None = None) -> Flask:
     request_log.register(app)
     headers.register(app)
     access_log.register(app)
-    retention.init_app(app)
+    jobs.init_app(app)
 
     from api.cli import register_commands
 

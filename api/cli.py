@@ -10,7 +10,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from api import retention
+from api import jobs as queue_jobs
 from api.database import db, photo_store
 from domain.roles import CLINICIAN, PATIENT
 from services.accounts import hash_password
@@ -24,6 +24,7 @@ digests_cli = AppGroup("digests", help="Course status facts and triage digests."
 export_cli = AppGroup("export", help="Exports, written to files.")
 storage_cli = AppGroup("storage", help="Photo files and the rows that point to them.")
 maintenance_cli = AppGroup("maintenance", help="Housekeeping to schedule (cron, systemd timer).")
+jobs_cli = AppGroup("jobs", help="The job queue: its workers, and jobs that failed.")
 
 
 @db_cli.command("upgrade")
@@ -120,7 +121,8 @@ def export_course(course_id: int, out: str) -> None:
 def check(repair: bool) -> None:
     """Report photos with missing or mismatched files, and files with no photo.
 
-    Exits with 1 while anything is wrong (after the repair, with --repair).
+    Photos whose preview and thumbnail the queue has not made yet are counted
+    (a job that failed shows in `flask jobs list`), not an error. Exits with 1 while anything is wrong (after the repair, with --repair).
     """
     session, store = db(), photo_store()
     if repair:
@@ -132,6 +134,8 @@ def check(repair: bool) -> None:
     files = list(store.files())
     with click.progressbar(files, label="checking files") as listed:
         orphans = consistency.find_orphans(session, listed)
+    pending = [finding for finding in broken if finding.kind == consistency.PENDING]
+    broken = [finding for finding in broken if finding.kind != consistency.PENDING]
     for finding in broken:
         click.echo(f"{finding.kind:<11} photo {finding.photo_id}  {finding.path}")
     for orphan in orphans:
@@ -142,7 +146,8 @@ def check(repair: bool) -> None:
               for kind in (consistency.MISSING, consistency.MISMATCHED)}
     click.echo(f"{photos} photos, {len(files)} files: {counts[consistency.MISSING]} missing, "
                f"{counts[consistency.MISMATCHED]} mismatched, {len(orphans)} orphans"
-               + (f" ({removed} removed)" if repair else ""))
+               + (f" ({removed} removed)" if repair else "")
+               + f", {len(pending)} with derivatives pending")
     if broken or len(orphans) > removed:
         raise SystemExit(1)
 
@@ -151,7 +156,7 @@ def check(repair: bool) -> None:
 def purge() -> None:
     """Delete what is kept only for a while: idempotent responses older than 24 hours,
     resumable uploads past their expiry with their bytes. Run it every hour."""
-    purged = retention.purge(current_app._get_current_object())
+    purged = queue_jobs.purge(current_app._get_current_object())
     click.echo(f"purged {purged.idempotency_records} idempotent responses and "
                f"{purged.uploads} expired uploads")
 
@@ -220,7 +225,68 @@ def seed_demo() -> None:
                f"{status.next_session.due if status.next_session else '-'}")
 
 
+@jobs_cli.command("worker")
+@click.option("--threads", default=2, show_default=True,
+              help="Jobs run at once (image work releases the GIL: one per core).")
+@click.option("--nice", "niceness", default=10, show_default=True,
+              help="Added to the process's niceness, so the web workers come first.")
+def jobs_worker(threads: int, niceness: int) -> None:
+    """Run the queue's jobs and its periodic tasks until stopped (SIGINT or SIGTERM)."""
+    if niceness:
+        os.nice(niceness)
+    tasks = queue_jobs.tasks()
+    click.echo(f"worker: {threads} threads on {current_app.config['QUEUE_URL'].split('@')[-1]}"
+               f", niceness {os.nice(0)}")
+    tasks.queue.create_consumer(workers=threads, worker_type="thread", periodic=True,
+                                initial_delay=0.05, backoff=1.5, max_delay=1.0).run()
+
+
+@jobs_cli.command("list")
+@click.option("--status", type=click.Choice(["queued", "running", "done", "failed"]))
+@click.option("--limit", default=50, show_default=True)
+def jobs_list(status: str | None, limit: int) -> None:
+    """The latest jobs (of one status), newest first, with why a failed one failed."""
+    from storage import job_records
+
+    session = db()
+    counts = job_records.count_by_status(session)
+    click.echo(", ".join(f"{counts.get(name, 0)} {name}"
+                         for name in ("queued", "running", "done", "failed")))
+    for job in job_records.jobs(session, status, limit):
+        click.echo(f"{job.id:>8} {job.kind:<12} {job.subject_id:>8} {job.status:<8} "
+                   f"tries {job.attempts}  {job.updated_at:%Y-%m-%d %H:%M:%S}"
+                   + (f"  {job.error}" if job.error else ""))
+
+
+@jobs_cli.command("retry")
+@click.argument("job_ids", nargs=-1, type=int)
+@click.option("--all-failed", is_flag=True, help="Every failed job.")
+def jobs_retry(job_ids: tuple[int, ...], all_failed: bool) -> None:
+    """Try failed jobs again, their tries counted afresh."""
+    from services import jobs
+    from storage import job_records
+
+    session = db()
+    if all_failed:
+        job_ids = tuple(job.id for job in job_records.jobs(session, "failed", limit=100_000))
+    if not job_ids:
+        raise click.UsageError("name the jobs to retry, or say --all-failed")
+    retried = jobs.retry(session, job_ids, queue_jobs.tasks().run_job)
+    click.echo(f"retried {len(retried)} of {len(job_ids)} jobs"
+               + (f" (not failed: {sorted(set(job_ids) - set(retried))})"
+                  if len(retried) < len(job_ids) else ""))
+
+
+@jobs_cli.command("send-again")
+def jobs_send_again() -> None:
+    """Send again the jobs whose message may be lost (what the workers do every minute)."""
+    from services import jobs
+
+    click.echo(f"sent {jobs.send_again(db(), queue_jobs.tasks().run_job)} jobs again")
+
+
 def register_commands(app: Flask) -> None:
+    app.cli.add_command(jobs_cli)
     app.cli.add_command(db_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(digests_cli)

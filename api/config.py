@@ -37,9 +37,16 @@ class Config:
     UPLOAD_TTL_HOURS = 24
     TOKEN_TTL_DAYS = int(os.environ.get("TOKEN_TTL_DAYS", 30))
     IDEMPOTENCY_TTL_HOURS = 24
-    # Besides `flask maintenance purge`, each worker purges what is past its time at most
-    # this often, after a response has been sent (api/retention.py).
-    RETENTION_PURGE_INTERVAL_S = int(os.environ.get("RETENTION_PURGE_INTERVAL_S", 600))
+    # The job queue (api/jobs.py): Huey on an SQLite file by default (no server needed),
+    # queue.db beside the photo folder; redis://host:port/db in production.
+    # Workers: `flask jobs worker`.
+    QUEUE_URL = os.environ.get("QUEUE_URL")
+    QUEUE_NAME = os.environ.get("QUEUE_NAME", "scalpcourse")
+    # A job whose worker has not finished it (or said how far it got) this long after
+    # taking it is taken for dead, and sent again.
+    JOB_LEASE_S = int(os.environ.get("JOB_LEASE_S", 120))
+    # What a client waiting for a preview is told to wait (202 + Retry-After).
+    DERIVATIVES_RETRY_AFTER_S = 2
     # Flask-Limiter: in-memory for one process, redis://... for several workers.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "scalpcourse")

@@ -85,7 +85,16 @@ class PhotoSchema(ma.Schema):
     quality_warnings = fields.List(fields.String(
         metadata={"enum": [TOO_DARK, OVEREXPOSED, BLURRY]}))
     created_at = fields.AwareDateTime()
+    derivatives = fields.String(metadata={
+        "enum": ["pending", "ready"],
+        "description": "whether the preview and thumbnail are made: they are made by a job "
+                       "within seconds of the upload; until then their URLs answer 202"})
     urls = Itself(PhotoUrlsSchema)
+
+
+class DerivativesPendingSchema(ma.Schema):
+    derivatives = fields.String(metadata={"enum": ["pending"]})
+    retry_after = fields.Integer(metadata={"description": "seconds, as in Retry-After"})
 
 
 class PhotoPageSchema(PageSchema):

@@ -10,6 +10,10 @@ committed row always has its files; a failure before the commit leaves files
 no row refers to, which nobody can see and `flask storage check --repair`
 removes once they are an hour old (the hour spares uploads still in flight).
 Files are removed only after the commit that drops their last row.
+
+An upload is answered once its original is stored and its quality hints are
+known; the preview and thumbnail are made by a job sent when the upload
+commits (`services.derivatives`).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from sqlalchemy.orm import Session
 from domain.clock import in_the_future
 from domain.errors import RuleViolation
 from domain.photos import capture_time, photo_timeline
+from services import derivatives
 from services.images import ingest as intake
 from services.images import pipeline as images
 from storage import photo_records, records
@@ -69,6 +74,7 @@ def add_photo(session: Session, store: BlobStore, patient: User, data: bytes, fi
         if existing is None:
             raise
         return existing, False
+    derivatives.request(session, photo)
     return photo, True
 
 
@@ -104,7 +110,7 @@ def correct_photo(session: Session, photo: Photo, data: dict) -> None:
 
 def delete_photo(session: Session, store: BlobStore, photo: Photo) -> None:
     """Drop the row, commit, then remove every file no other photo still uses."""
-    keys = {photo.original_key, photo.preview_key, photo.thumbnail_key}
+    keys = {photo.original_key, photo.preview_key, photo.thumbnail_key} - {None}
     session.delete(photo)
     session.commit()
     for key in keys - photo_records.keys_in_use(session, keys):

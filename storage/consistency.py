@@ -5,7 +5,9 @@
 - a file no row refers to: a blob of no photo, the bytes of an upload that is
   over, a temp file left by a crash (`orphan`). Nobody can see these; repair
   removes those older than an hour (younger ones may belong to a request
-  still running), re-checking each one right before deleting it.
+  still running), re-checking each one right before deleting it;
+- a photo whose preview and thumbnail its job has not made yet (`pending`):
+  reported, for the queue to finish (a job left failed shows in `flask jobs list`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from storage import photo_records
 from storage.blobs import BlobStore, StoredFile, sha256_of
 from storage.models import utcnow
 
-MISSING, MISMATCHED, ORPHAN = "missing", "mismatched", "orphan"
+MISSING, MISMATCHED, ORPHAN, PENDING = "missing", "mismatched", "orphan", "pending"
 # A file younger than this may belong to an upload whose row is not committed yet.
 ORPHAN_GRACE = timedelta(hours=1)
 BATCH = 500
@@ -40,7 +42,11 @@ def check_rows(store: BlobStore, rows: Iterable[tuple[int, str, str, str]]) -> l
     the bytes their key names."""
     findings = []
     for photo_id, *keys in rows:
+        if None in keys:
+            findings.append(Finding(PENDING, "", photo_id))
         for key in dict.fromkeys(keys):
+            if key is None:
+                continue
             if not store.exists(key):
                 findings.append(Finding(MISSING, key, photo_id))
             elif _sha256(store, key) != sha256_of(key):

@@ -417,6 +417,8 @@ class Photo(Base):
 
     `taken_at` is stored in UTC with the offset it was taken at, so the API
     renders it as the phone recorded it. The uploaded file name is never kept.
+    The original is stored before the upload is answered; the preview and
+    thumbnail are made by a job (`derivatives` is "pending" until both keys are set).
     """
 
     __tablename__ = "photos"
@@ -442,8 +444,8 @@ class Photo(Base):
     taken_at_source: Mapped[str] = mapped_column(String(8))
     upload_sha256: Mapped[str] = mapped_column(String(64))
     original_key: Mapped[str] = mapped_column(String(128))
-    preview_key: Mapped[str] = mapped_column(String(128))
-    thumbnail_key: Mapped[str] = mapped_column(String(128))
+    preview_key: Mapped[str | None] = mapped_column(String(128))
+    thumbnail_key: Mapped[str | None] = mapped_column(String(128))
     media_type: Mapped[str] = mapped_column(String(32))
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
@@ -451,6 +453,11 @@ class Photo(Base):
     note: Mapped[str | None] = mapped_column(Text)
     quality_warnings: Mapped[list[str]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def derivatives(self) -> str:
+        """"ready" once the preview and the thumbnail are stored, "pending" until then."""
+        return "ready" if self.preview_key and self.thumbnail_key else "pending"
 
     @property
     def local_taken_at(self) -> datetime:
@@ -488,3 +495,37 @@ class CalendarToken(Base):
     )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Job(Base):
+    """Work done beside the requests by the queue's workers: its state is kept here, the
+    queue (Huey) only carries the job's id, so a lost or repeated message changes nothing.
+
+    `status`: queued, running (until `lease_until`; a job whose worker died is queued
+    again once its lease runs out), done or failed (`error` says why, after
+    `attempts` tries). `subject_id` is what the job works on (a photo, a course);
+    `result_key` names what it made (an export's file).
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        CheckConstraint("status IN ('queued', 'running', 'done', 'failed')", name="status"),
+        Index("ix_jobs_status_updated", "status", "updated_at"),
+        Index("ix_jobs_kind_subject", "kind", "subject_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[int] = mapped_column(Integer)
+    requested_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(8), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    result_key: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]

@@ -89,7 +89,8 @@ def patient_files(session: Session, patient_id: int) -> PatientFiles:
         select(Photo.original_key, Photo.preview_key, Photo.thumbnail_key)
         .where(Photo.patient_id == patient_id))
     parts = session.scalars(select(Upload.part_name).where(Upload.patient_id == patient_id))
-    return PatientFiles(frozenset(key for row in keys for key in row), frozenset(parts))
+    return PatientFiles(frozenset(key for row in keys for key in row if key is not None),
+                        frozenset(parts))
 
 
 def erase_patient(session: Session, patient_id: int) -> PatientFiles:

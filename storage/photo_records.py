@@ -123,8 +123,9 @@ def keys_in_use(session: Session, keys: Iterable[str]) -> set[str]:
     return {key for row in rows for key in row} & keys
 
 
-def photo_files(session: Session) -> Iterator[tuple[int, str, str, str]]:
-    """(id, original, preview, thumbnail key) of every photo, streamed."""
+def photo_files(session: Session) -> Iterator[tuple[int, str, str | None, str | None]]:
+    """(id, original, preview, thumbnail key) of every photo, streamed (a photo whose
+    derivatives are pending has no preview or thumbnail key yet)."""
     yield from session.execute(
         select(Photo.id, Photo.original_key, Photo.preview_key, Photo.thumbnail_key)
         .order_by(Photo.id).execution_options(yield_per=500))

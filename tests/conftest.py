@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from argon2 import PasswordHasher
+from flask.testing import FlaskClient
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -149,12 +150,46 @@ def database_url(migrated_database, tmp_path) -> str:
     return f"sqlite:///{copy}"
 
 
+def queue_url(tmp_path) -> str:
+    """The queue of a test's app: Redis when TEST_REDIS_URL is set (the PostgreSQL run of
+    CI), else Huey's SQLite storage in the test's folder."""
+    return os.environ.get("TEST_REDIS_URL") or f"sqlite:///{tmp_path / 'queue.db'}"
+
+
+def drain(app, limit: int = 1000) -> int:
+    """Run every job waiting on the app's queue, as a worker does: an in-process consumer
+    of the real storage. Retries the queue scheduled for later are left there."""
+    queue = app.extensions["jobs"].queue
+    for ran in range(limit):
+        task = queue.dequeue()
+        if task is None:
+            return ran
+        queue.execute(task)
+    raise AssertionError(f"the queue still holds jobs after {limit}")
+
+
+class DrainingClient(FlaskClient):
+    """A test client after each of whose requests the jobs it sent are run, as if a worker
+    had taken them at once (set `drains = False` to see what waits for the queue)."""
+
+    drains = True
+
+    def open(self, *args, **kwargs):
+        response = super().open(*args, **kwargs)
+        if self.drains:
+            drain(self.application)
+        return response
+
+
 @pytest.fixture
 def app(database_url, tmp_path):
     class TestConfig(Config):
         TESTING = True
         DATABASE_URL = database_url
         PHOTO_DIR = str(tmp_path / "photos")
+        QUEUE_URL = queue_url(tmp_path)
+        # Each test's app has a queue of its own on a shared Redis.
+        QUEUE_NAME = f"test-{secrets.token_hex(6)}"
         RATELIMIT_STORAGE_URI = "memory://"
         # Tests register many patients from one address; test_accounts checks the limit.
         REGISTER_RATE_LIMIT = "100000 per hour"
@@ -163,6 +198,7 @@ def app(database_url, tmp_path):
     # As `make run` does: the photo folder exists before the app serves.
     (tmp_path / "photos").mkdir(exist_ok=True)
     app = create_app(TestConfig)
+    app.test_client_class = DrainingClient
     yield app
     app.extensions["database"].engine.dispose()
 

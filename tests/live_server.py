@@ -20,6 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).with_name("gunicorn")
+FLASK = Path(sys.executable).with_name("flask")
 
 
 def free_port() -> int:
@@ -31,8 +32,27 @@ def free_port() -> int:
 class LiveServer:
     """Speaks JSON to the server, one new connection per request (so workers take turns)."""
 
-    def __init__(self, port: int, process: subprocess.Popen, log_path: Path):
+    def __init__(self, port: int, process: subprocess.Popen, log_path: Path,
+                 env: dict | None = None):
         self.port, self.process, self.log_path = port, process, log_path
+        self.env = env or {}
+        self.worker: subprocess.Popen | None = None
+
+    def start_worker(self) -> subprocess.Popen:
+        """The job queue's worker (`flask jobs worker`), as production runs it beside gunicorn."""
+        with self.log_path.with_name("worker.log").open("ab") as log:
+            self.worker = subprocess.Popen([str(FLASK), "--app", "wsgi", "jobs", "worker"],
+                                           cwd=ROOT, env=self.env, stdout=log, stderr=log)
+        return self.worker
+
+    def stop_worker(self) -> None:
+        if self.worker is not None and self.worker.poll() is None:
+            self.worker.send_signal(signal.SIGTERM)
+            try:
+                self.worker.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.worker.kill()
+                self.worker.wait()
 
     def log_tail(self, size: int = 4000) -> str:
         """The end of the server's log (its warnings and errors)."""
@@ -62,11 +82,16 @@ class LiveServer:
 
 @contextmanager
 def gunicorn(database_url: str, redis_url: str, photo_dir: Path, workers: int = 3,
-             env: dict | None = None):
-    """Serve the app with `workers` sync workers until the block ends; its log (warnings
-    and errors) goes to gunicorn.log beside `photo_dir`. `env` adds to the environment."""
+             env: dict | None = None, queue_worker: bool = True):
+    """Serve the app with `workers` sync workers until the block ends, and (`queue_worker`)
+    a worker of the job queue beside them; their logs (warnings and errors) go to
+    gunicorn.log and worker.log beside `photo_dir`. `env` adds to the environment. The
+    queue is on Redis when `redis_url` is one, else in an SQLite file beside `photo_dir`."""
     port = free_port()
+    queue = {"QUEUE_URL": redis_url} if redis_url.startswith("redis") else {
+        "QUEUE_URL": f"sqlite:///{photo_dir.parent / 'queue.db'}"}
     env = {**os.environ, "DATABASE_URL": database_url, "PHOTO_DIR": str(photo_dir),
+           **queue, "QUEUE_NAME": f"test-{secrets.token_hex(4)}",
            "RATELIMIT_STORAGE_URI": redis_url,
            "RATELIMIT_KEY_PREFIX": f"test-{secrets.token_hex(4)}",
            # The live tests register many users from 127.0.0.1.
@@ -78,7 +103,7 @@ def gunicorn(database_url: str, redis_url: str, photo_dir: Path, workers: int = 
     with log_path.open("ab") as log:
         process = subprocess.Popen([str(GUNICORN), "-c", "gunicorn.conf.py", "wsgi:app"],
                                    cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
-    server = LiveServer(port, process, log_path)
+    server = LiveServer(port, process, log_path, env)
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -90,8 +115,11 @@ def gunicorn(database_url: str, redis_url: str, photo_dir: Path, workers: int = 
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("gunicorn did not start: " + server.log_tail(2000))
             time.sleep(0.2)
+        if queue_worker:
+            server.start_worker()
         yield server
     finally:
+        server.stop_worker()
         process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=20)

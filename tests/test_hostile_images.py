@@ -198,7 +198,7 @@ def test_a_corrupt_jpeg_ending_in_eoi_is_refused_by_the_decode(store, case):
     with pytest.raises(images.UnreadableImage, match="corrupt or truncated"):
         images.develop(source)
     with pytest.raises(images.UnreadableImage, match="corrupt or truncated"):
-        intake.ingest(store, upload)
+        samples.ingested(store, upload)
 
     assert stored_files(store) == []
     assert ImageFile.LOAD_TRUNCATED_IMAGES is False
@@ -216,12 +216,19 @@ def test_the_stored_size_is_the_decoded_one(store, monkeypatch):
 
     monkeypatch.setattr(simplejpeg, "decode_jpeg", spy)
     sizes = [(300, 200), (2000, 1500), (2600, 1950)]
-    photos = [intake.ingest(store, samples.jpeg(samples.scalp(size), quality=70))
-              for size in sizes]
+    uploads = [samples.jpeg(samples.scalp(size), quality=70) for size in sizes]
+    photos = [intake.ingest(store, upload) for upload in uploads]
 
     assert [(photo.width, photo.height) for photo in photos] == sizes
-    # Once each, at the smallest of libjpeg-turbo's scales (M/8) that covers 1280x960:
-    # 8/8, 6/8 and 4/8.
+    # The upload's answer: once each, at the smallest of libjpeg-turbo's scales (M/8) that
+    # covers the preview halved, where the hints are measured (150x100, 640x480, 640x480):
+    # 4/8, 3/8 and 2/8.
+    assert decoded == [(100, 150), (563, 750), (488, 650)]
+    decoded.clear()
+    for photo in photos:
+        with store.open(photo.original_key) as original:
+            intake.derive(store, original.read())
+    # The job: once each, at the scale that covers the preview (1280x960): 8/8, 6/8 and 4/8.
     assert decoded == [(200, 300), (1125, 1500), (975, 1300)]
 
 
@@ -236,7 +243,7 @@ def test_grey_cmyk_and_ycck_jpegs_preview_as_pillow_shows_them(store, mode):
         upload = samples.jpeg(picture.convert(mode))
     expected = Image.open(io.BytesIO(upload)).convert("RGB")
 
-    photo = intake.ingest(store, upload)
+    photo = samples.ingested(store, upload)
 
     preview = opened(store.path(photo.preview_key).read_bytes())
     assert preview.size == (400, 300)
@@ -252,7 +259,7 @@ def test_html_in_a_dnl_segment_is_dropped_from_the_original(store):
     upload = with_segment_before_scan(good, 0xDC, HTML)
     assert HTML in upload
 
-    photo = intake.ingest(store, upload)
+    photo = samples.ingested(store, upload)
 
     data = store.path(photo.original_key).read_bytes()
     assert b"<script>" not in data and b"\xff\xdc" not in data
@@ -278,7 +285,7 @@ def test_ten_thousand_junk_icc_segments_are_dropped(store):
     upload = many_icc_segments()
     assert len(upload) > 10_000_000
 
-    photo = intake.ingest(store, upload)
+    photo = samples.ingested(store, upload)
 
     data = store.path(photo.original_key).read_bytes()
     assert photo.byte_size == len(data) < 10_000
@@ -292,7 +299,7 @@ def test_a_valid_jpeg_profile_is_written_afresh_in_chunks_and_cut_to_its_size(st
     assert ImageCms.ImageCmsProfile(io.BytesIO(profile)).profile.xcolor_space == "RGB "
     upload = samples.jpeg(samples.scalp((96, 64)), icc_profile=profile + HTML)
 
-    photo = intake.ingest(store, upload)
+    photo = samples.ingested(store, upload)
 
     data = store.path(photo.original_key).read_bytes()
     assert opened(data).info["icc_profile"] == profile
@@ -313,7 +320,7 @@ def test_a_junk_png_profile_is_dropped_and_never_reaches_the_derivatives(store):
     assert len(upload) > 900_000
     assert len(Image.open(io.BytesIO(upload)).info["icc_profile"]) == 900_000
 
-    photo = intake.ingest(store, upload)
+    photo = samples.ingested(store, upload)
 
     original = store.path(photo.original_key).read_bytes()
     assert b"iCCP" not in original and len(original) < 50_000
@@ -353,7 +360,7 @@ def test_a_heic_transcode_keeps_only_a_valid_profile(store, valid):
     profile = rgb_profile() if valid else junk_profile(5000)
     upload = samples.heic(samples.scalp((96, 64)), icc_profile=profile)
 
-    photo = intake.ingest(store, upload)
+    photo = samples.ingested(store, upload)
 
     original = opened(store.path(photo.original_key).read_bytes())
     assert original.info.get("icc_profile") == (profile if valid else None)
@@ -363,7 +370,7 @@ def test_derivatives_of_a_non_srgb_photo_are_converted_to_srgb_and_carry_no_prof
     picture = Image.new("RGB", (96, 64), (200, 40, 40))
     upload = samples.jpeg(picture, icc_profile=rgb_profile(SWAPPED_COLORANTS))
 
-    photo = intake.ingest(store, upload)
+    photo = samples.ingested(store, upload)
 
     for key in (photo.preview_key, photo.thumbnail_key):
         derivative = opened(store.path(key).read_bytes())
@@ -394,9 +401,12 @@ def test_the_colour_transform_is_built_once_a_photo(store, monkeypatch):
     monkeypatch.setattr(ImageCms, "buildTransform",
                         lambda *args, **kwargs: built.append(1) or build(*args, **kwargs))
 
-    intake.ingest(store, samples.jpeg(samples.scalp((1600, 1200)), icc_profile=rgb_profile()))
-
-    assert len(built) == 1
+    photo = intake.ingest(store, samples.jpeg(samples.scalp((1600, 1200)),
+                                              icc_profile=rgb_profile()))
+    assert len(built) == 1, "the upload's rating"
+    with store.open(photo.original_key) as original:
+        intake.derive(store, original.read())
+    assert len(built) == 2, "and its job's preview"
 
 
 # -- over HTTP ---------------------------------------------------------------------------------

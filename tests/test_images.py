@@ -11,7 +11,8 @@ import pytest
 import simplejpeg
 from PIL import Image, ImageChops, ImageCms, ImageOps
 
-from services.images import ingest as intake, pipeline as images
+from services.images import ingest as intake
+from services.images import pipeline as images
 from storage.blobs import LocalBlobStore
 from tests import photo_samples as samples
 
@@ -66,7 +67,7 @@ def looks_upright(picture: Image.Image) -> bool:
 
 @pytest.mark.parametrize("orientation", range(1, 9))
 def test_every_exif_orientation_comes_out_upright(store, orientation):
-    photo = intake.ingest(store, samples.oriented_jpeg(orientation))
+    photo = samples.ingested(store, samples.oriented_jpeg(orientation))
 
     assert (photo.width, photo.height) == (96, 64)
     for key in (photo.preview_key, photo.thumbnail_key):
@@ -92,7 +93,7 @@ def test_gps_and_every_private_tag_are_gone_from_every_stored_file(store):
     assert before.getexif().get_ifd(samples.GPS_IFD), "the sample has GPS to begin with"
     assert all(secret in upload for secret in PRIVATE_BYTES)
 
-    photo = intake.ingest(store, upload)
+    photo = samples.ingested(store, upload)
 
     for key in (photo.original_key, photo.preview_key, photo.thumbnail_key):
         data = store.path(key).read_bytes()
@@ -111,7 +112,7 @@ def test_the_original_keeps_every_pixel_and_the_icc_profile(store):
     upload = samples.jpeg(samples.scalp((320, 240)), samples.exif_block(gps=True),
                           icc_profile=profile)
 
-    photo = intake.ingest(store, upload)
+    photo = samples.ingested(store, upload)
 
     original = read_back(store, photo.original_key)
     assert pixels_equal(original, Image.open(io.BytesIO(upload)))
@@ -123,7 +124,7 @@ def test_a_zip_or_html_appended_to_a_jpeg_is_cut_off(store):
     upload = samples.jpeg() + samples.zip_archive() + b"<html><script>alert(1)</script></html>"
     assert zipfile.is_zipfile(io.BytesIO(upload))
 
-    photo = intake.ingest(store, upload)
+    photo = samples.ingested(store, upload)
 
     data = store.path(photo.original_key).read_bytes()
     assert data.endswith(b"\xff\xd9")
@@ -136,7 +137,7 @@ def test_a_jpeg_with_a_second_picture_keeps_only_the_first(store):
     samples.scalp().save(out, "MPO", save_all=True, append_images=[samples.upright_marker()])
     assert out.getvalue().count(b"\xff\xd8") == 2
 
-    photo = intake.ingest(store, out.getvalue())
+    photo = samples.ingested(store, out.getvalue())
 
     data = store.path(photo.original_key).read_bytes()
     assert data.count(b"\xff\xd8") == 1 and b"MPF\x00" not in data
@@ -152,7 +153,7 @@ def test_png_metadata_is_stripped_and_the_pixels_kept(store):
     upload = samples.png(samples.scalp(), samples.exif_block(gps=True, orientation=8),
                          pnginfo=text)
 
-    photo = intake.ingest(store, upload)
+    photo = samples.ingested(store, upload)
 
     data = store.path(photo.original_key).read_bytes()
     assert b"PNG-PRIVATE" not in data
@@ -166,7 +167,7 @@ def test_webp_metadata_is_stripped_and_the_pixels_kept(store):
     upload = samples.webp(samples.scalp(), samples.exif_block(gps=True, private=True),
                           xmp=b"<x:xmpmeta>WEBP-PRIVATE-XMP</x:xmpmeta>")
 
-    photo = intake.ingest(store, upload)
+    photo = samples.ingested(store, upload)
 
     data = store.path(photo.original_key).read_bytes()
     assert b"WEBP-PRIVATE" not in data and samples.SERIAL.encode() not in data
@@ -180,7 +181,7 @@ def test_a_heic_original_becomes_an_upright_high_quality_jpeg_without_metadata(s
                           samples.exif_block(orientation=6, gps=True, private=True),
                           xmp=b"<x:xmpmeta>HEIC-PRIVATE-XMP</x:xmpmeta>")
 
-    photo = intake.ingest(store, upload)
+    photo = samples.ingested(store, upload)
 
     assert photo.media_type == "image/jpeg"
     original = read_back(store, photo.original_key)
@@ -194,7 +195,7 @@ def test_a_heic_original_becomes_an_upright_high_quality_jpeg_without_metadata(s
 def test_a_cmyk_jpeg_is_accepted_and_previewed_in_rgb(store):
     upload = samples.jpeg(samples.scalp().convert("CMYK"))
 
-    photo = intake.ingest(store, upload)
+    photo = samples.ingested(store, upload)
 
     assert read_back(store, photo.original_key).mode == "CMYK"
     assert read_back(store, photo.preview_key).mode == "RGB"
@@ -204,7 +205,7 @@ def test_a_16_bit_png_is_accepted_and_keeps_its_depth(store):
     grey16 = Image.linear_gradient("L").resize((96, 64)).convert("I").point(lambda v: v * 257)
     upload = samples.png(grey16.convert("I;16"))
 
-    photo = intake.ingest(store, upload)
+    photo = samples.ingested(store, upload)
 
     assert read_back(store, photo.original_key).mode.startswith("I")
     preview = read_back(store, photo.preview_key).convert("L")
@@ -232,7 +233,7 @@ def test_derivatives_have_their_long_sides_and_a_jpeg_is_decoded_at_a_reduced_sc
 
 
 def test_a_photo_smaller_than_the_preview_is_not_enlarged(store):
-    photo = intake.ingest(store, samples.jpeg(samples.scalp((200, 150))))
+    photo = samples.ingested(store, samples.jpeg(samples.scalp((200, 150))))
 
     assert read_back(store, photo.preview_key).size == (200, 150)
     assert read_back(store, photo.thumbnail_key).size == (200, 150)
@@ -242,7 +243,7 @@ def test_a_photo_smaller_than_the_preview_is_not_enlarged(store):
 def test_a_photo_of_a_pixel_or_a_line_still_goes_through(store, size):
     for upload in (samples.png(Image.new("RGB", size, "gray")),
                    samples.jpeg(Image.new("RGB", size, "gray"))):
-        photo = intake.ingest(store, upload)
+        photo = samples.ingested(store, upload)
         assert (photo.width, photo.height) == size
 
 
@@ -298,7 +299,7 @@ def pixel_limit():
 
 
 def test_exactly_the_pixel_limit_is_accepted_and_one_more_is_not(store, pixel_limit):
-    assert intake.ingest(store, samples.png_of_size(1000, 1000)).width == 1000
+    assert samples.ingested(store, samples.png_of_size(1000, 1000)).width == 1000
     with pytest.raises(images.UnreadableImage, match="pixels"):
         images.read(samples.png_of_size(101, 9901))  # 1,000,001 pixels
 
@@ -308,7 +309,7 @@ def test_a_decompression_bomb_is_refused_from_its_header(store):
     assert len(bomb) < 10_000
 
     with pytest.raises(images.UnreadableImage, match="pixels"):
-        intake.ingest(store, bomb)
+        samples.ingested(store, bomb)
     assert stored_files(store) == []
 
 
@@ -326,19 +327,19 @@ def test_a_decompression_bomb_is_refused_from_its_header(store):
         "heic-cut-short", "gif", "animated-webp"])
 def test_refused_uploads_leave_no_file_behind(store, make, refusal):
     with pytest.raises(refusal):
-        intake.ingest(store, make())
+        samples.ingested(store, make())
     assert stored_files(store) == []
 
 
 def test_a_failure_after_the_original_was_written_leaves_no_temp_file(store, monkeypatch):
-    def broken(source, helper=None):
+    def broken(source):
         deadline = time.monotonic() + 5
         while not list(store.root.glob("tmp/*")) and time.monotonic() < deadline:
             time.sleep(0.005)
         assert list(store.root.glob("tmp/*")), "the original is being written meanwhile"
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(images, "develop", broken)
+    monkeypatch.setattr(images, "rate", broken)
     with pytest.raises(RuntimeError):
         intake.ingest(store, samples.jpeg())
     assert stored_files(store) == []
@@ -350,14 +351,14 @@ def test_a_file_only_the_container_rewrite_refuses_leaves_no_file_behind(store, 
 
     monkeypatch.setattr(images, "strip", refuse)
     with pytest.raises(images.UnreadableImage):
-        intake.ingest(store, samples.jpeg(samples.scalp((800, 600))))
+        samples.ingested(store, samples.jpeg(samples.scalp((800, 600))))
     assert stored_files(store) == []
 
 
 def test_the_same_photo_twice_is_stored_once(store):
     upload = samples.jpeg(samples.scalp((800, 600)))
-    first = intake.ingest(store, upload)
-    second = intake.ingest(store, upload)
+    first = samples.ingested(store, upload)
+    second = samples.ingested(store, upload)
 
     assert first == second
     assert len([path for path in store.root.rglob("*.jpg")]) == 3

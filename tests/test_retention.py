@@ -1,15 +1,15 @@
 """Retention: stored idempotent responses and abandoned uploads are forgotten when their time
-is up, by `flask maintenance purge` and by the workers themselves, in transactions of their own."""
+is up, by `flask maintenance purge` and by the job queue every ten minutes, in transactions of
+their own."""
 
 from __future__ import annotations
 
-import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import update
 
-from api import retention
+from api import jobs
 from storage.models import IdempotencyRecord, Share, Upload, utcnow
 
 TUS = {"Tus-Resumable": "1.0.0", "Upload-Offset": "0",
@@ -70,38 +70,18 @@ def test_the_purge_command_drops_expired_uploads_with_their_bytes(app, runner, p
         "purged 0 idempotent responses and 0 expired uploads"
 
 
-def test_a_worker_purges_after_a_response_is_sent_at_most_once_an_interval(app, client, patient,
-                                                                          db_rows, monkeypatch):
+def test_the_queue_purges_every_ten_minutes(app, client, patient, db_rows):
     patient.post("/shares", headers={"Idempotency-Key": "yesterday"})
     abandoned_upload(app, patient)
     age(app, IdempotencyRecord, "created_at", timedelta(hours=25))
-    app.config["RETENTION_PURGE_INTERVAL_S"] = 3600
-    # The last purge was over an interval ago (not "at 0": a machine up for less than an hour
-    # has a monotonic clock below 3600).
-    monkeypatch.setattr(retention._Schedule, "last", time.monotonic() - 3601)
-
-    response = client.get("/healthz")
-    # Nothing is purged while the response is on its way...
+    tasks = jobs.tasks(app)
+    at = lambda minute: datetime(2026, 12, 3, 17, minute)  # noqa: E731
+    assert [tasks.purge.s().validate_datetime(at(minute)) for minute in (0, 5, 10, 59)] == [
+        True, False, True, False]
     assert len(db_rows(IdempotencyRecord)) == 1 and len(db_rows(Upload)) == 1
-    # ...but once the server has sent it (a WSGI server closes every response).
-    response.close()
+
+    # What the worker's scheduler does when the minute comes: run it on the queue.
+    tasks.queue.execute(tasks.purge.s())
+
     assert db_rows(IdempotencyRecord) == [] and db_rows(Upload) == [] and parts(app) == []
-
-    # Within the interval, the next responses purge nothing.
-    patient.post("/shares", headers={"Idempotency-Key": "another"})
-    age(app, IdempotencyRecord, "created_at", timedelta(hours=25))
-    client.get("/healthz").close()
-    assert len(db_rows(IdempotencyRecord)) == 1
-
-
-def test_a_failed_purge_is_logged_and_the_response_is_unharmed(app, client, monkeypatch, caplog):
-    def unavailable(app):
-        raise OSError("photo folder gone")
-
-    monkeypatch.setattr(retention, "purge", unavailable)
-    monkeypatch.setattr(retention._Schedule, "last",
-                        time.monotonic() - app.config["RETENTION_PURGE_INTERVAL_S"] - 1)
-    response = client.get("/healthz")
-    response.close()
-    assert response.status_code == 200
-    assert "retention purge failed" in caplog.text
+    assert client.get("/healthz").status_code == 200, "requests themselves purge nothing"

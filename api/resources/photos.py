@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, send_file
+from flask import current_app, jsonify, send_file
 from flask.views import MethodView
 
 from api.access import photo_or_404, visible_patient
@@ -14,6 +14,7 @@ from api.paging import page_of
 from domain.roles import PATIENT
 from schemas.photos import (
     BINARY,
+    DerivativesPendingSchema,
     PhotoCheckResultSchema,
     PhotoCheckSchema,
     PhotoPageSchema,
@@ -142,14 +143,32 @@ class PhotoOriginalViews(MethodView):
         return image_response(photo.original_key, photo.media_type)
 
 
+def derivative_response(key: str | None):
+    """A preview or thumbnail; 202 with Retry-After while its job has not made it yet."""
+    if key is None:
+        wait = current_app.config["DERIVATIVES_RETRY_AFTER_S"]
+        response = jsonify(derivatives="pending", retry_after=wait)
+        response.status_code = 202
+        response.headers.update({"Retry-After": str(wait), "Cache-Control": "no-store"})
+        return response
+    return image_response(key, JPEG)
+
+
+_PENDING = {"description": "Not made yet (`derivatives: pending`, seconds after the upload): "
+            "ask again after `Retry-After` seconds.",
+            "content": {"application/json": {"schema": DerivativesPendingSchema}},
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}}}
+
+
 @blp.route("/photos/<int:photo_id>/preview")
 class PhotoPreviewViews(MethodView):
     @blp.login_required()
     @blp.etag
     @blp.response(200, BINARY, content_type=JPEG, description="1280 px on the long side, upright")
+    @blp.doc(responses={202: _PENDING})
     def get(self, photo_id):
         """The preview (JPEG)"""
-        return image_response(photo_or_404(photo_id).preview_key, JPEG)
+        return derivative_response(photo_or_404(photo_id).preview_key)
 
 
 @blp.route("/photos/<int:photo_id>/thumbnail")
@@ -157,6 +176,7 @@ class PhotoThumbnailViews(MethodView):
     @blp.login_required()
     @blp.etag
     @blp.response(200, BINARY, content_type=JPEG, description="320 px on the long side, upright")
+    @blp.doc(responses={202: _PENDING})
     def get(self, photo_id):
         """The thumbnail (JPEG)"""
-        return image_response(photo_or_404(photo_id).thumbnail_key, JPEG)
+        return derivative_response(photo_or_404(photo_id).thumbnail_key)

@@ -26,7 +26,7 @@ from flask.views import MethodView
 from flask_smorest import abort
 from werkzeug.http import http_date
 
-from api import retention
+from api import jobs
 from api.access import upload_or_404
 from api.auth import current_user
 from api.blueprint import Blueprint
@@ -94,7 +94,7 @@ class UploadViews(MethodView):
     def post(self, data):
         """Begin a resumable upload: the file's length and the photo's fields"""
         # The patient's uploads that ran out of time go first, in a transaction of their own.
-        retention.purge_expired_uploads_of(current_user())
+        jobs.purge_expired_uploads_of(current_user())
         upload = uploads.start_upload(db(), photo_store(), current_user(), data, _limits())
         location = url_for("uploads.UploadByIdViews", upload_id=upload.id)
         return upload, 201, {**_state_headers(upload), "Location": location}

@@ -1,13 +1,19 @@
-"""Ingest one uploaded photo: the image pipeline and the blob store, overlapped.
+"""Ingest one uploaded photo: what its answer waits for, and the derivatives made after.
 
-While this thread decodes the image and makes the preview and thumbnail, a
-helper rewrites the original's container, hashes it and writes it to a temp
-file (fsync included); helpers also shrink half of the preview, encode it and
-rate it. Once the decode has proven the image whole, this thread publishes
-the original while the helpers write and publish the preview and thumbnail,
-so the fsyncs overlap. A refused upload leaves the store exactly as it was.
+`ingest` is the upload's part: the original is proven whole, stripped and
+durably stored, and the quality hints are known. While this thread decodes
+the image at the smallest scale the hints need (`pipeline.rate`), a helper
+rewrites the original's container, hashes it and writes it to a temp file
+(fsync included); once the decode has proven the image whole, the original
+is published. A refused upload leaves the store exactly as it was.
 
-The API, the benchmark and the CLI all call `ingest`.
+`derive` is the job's part (`services.derivatives`): the preview and the
+thumbnail, made from the stored original and published.
+
+A HEIF upload is transcoded to a JPEG original, which needs the full decode
+anyway: `ingest` makes and stores its preview and thumbnail at once.
+
+The API, the benchmark and the CLI all call these.
 """
 
 from __future__ import annotations
@@ -23,11 +29,12 @@ from storage.blobs import Batch, BlobStore, StagedBlob
 
 @dataclass(frozen=True)
 class IngestedPhoto:
-    """An accepted photo, its three files published in the store."""
+    """An accepted photo, its original published in the store (and, from a HEIF, its
+    preview and thumbnail: otherwise those keys are None, for `derive` to fill)."""
 
     original_key: str
-    preview_key: str
-    thumbnail_key: str
+    preview_key: str | None
+    thumbnail_key: str | None
     media_type: str
     byte_size: int
     width: int
@@ -36,39 +43,63 @@ class IngestedPhoto:
     captured_at: datetime | None
 
 
+@dataclass(frozen=True)
+class Derivatives:
+    preview_key: str
+    thumbnail_key: str
+
+
 def ingest(store: BlobStore, data: bytes) -> IngestedPhoto:
-    """Validate, orient, strip, derive, hash and durably write an upload; raise if refused."""
+    """Validate, strip, rate, hash and durably write an upload's original; raise if refused."""
     source = images.read(data)
-    with Batch(store) as batch, ThreadPoolExecutor(max_workers=2) as helpers:
-        pending = helpers.submit(_strip_and_stage, batch, source)
-        developed = images.develop(source, helper=helpers)
-        # The container rewrite may refuse the file too: know that before publishing anything.
+    if source.media_type == images.HEIF:
+        return _ingest_heif(store, source)
+    with Batch(store) as batch, ThreadPoolExecutor(max_workers=1) as helper:
+        pending = helper.submit(_strip_and_stage, batch, source)
+        warnings = images.rate(source)
+        # The container rewrite may refuse the file too: know that before publishing it.
         original, staged = pending.result()
-        derived = [helpers.submit(_put, batch, rendition)
-                   for rendition in (developed.preview, developed.thumbnail)]
-        if original is None:
-            original = developed.transcoded
-            original_key = _put(batch, original)
-        else:
-            original_key = batch.publish(staged)
-        preview_key, thumbnail_key = (future.result() for future in derived)
+        original_key = batch.publish(staged)
     return IngestedPhoto(
-        original_key=original_key,
-        preview_key=preview_key,
-        thumbnail_key=thumbnail_key,
-        media_type=original.media_type,
-        byte_size=len(original.data),
-        width=source.width,
-        height=source.height,
-        quality_warnings=developed.quality_warnings,
+        original_key=original_key, preview_key=None, thumbnail_key=None,
+        media_type=original.media_type, byte_size=len(original.data),
+        width=source.width, height=source.height, quality_warnings=warnings,
         captured_at=source.captured_at,
     )
 
 
-def _strip_and_stage(batch: Batch, source: images.Source) -> tuple[images.Rendition | None,
-                                                                    StagedBlob | None]:
+def derive(store: BlobStore, original: bytes) -> Derivatives:
+    """The preview and thumbnail of a stored original, published (the same bytes always
+    make the same files, under the same keys)."""
+    source = images.read(original)
+    with Batch(store) as batch, ThreadPoolExecutor(max_workers=2) as helpers:
+        developed = images.develop(source, helper=helpers)
+        derived = [helpers.submit(_put, batch, rendition)
+                   for rendition in (developed.preview, developed.thumbnail)]
+        preview_key, thumbnail_key = (future.result() for future in derived)
+    return Derivatives(preview_key, thumbnail_key)
+
+
+def _ingest_heif(store: BlobStore, source: images.Source) -> IngestedPhoto:
+    with Batch(store) as batch, ThreadPoolExecutor(max_workers=2) as helpers:
+        developed = images.develop(source, helper=helpers)
+        original = developed.transcoded
+        derived = [helpers.submit(_put, batch, rendition)
+                   for rendition in (developed.preview, developed.thumbnail)]
+        original_key = _put(batch, original)
+        preview_key, thumbnail_key = (future.result() for future in derived)
+    return IngestedPhoto(
+        original_key=original_key, preview_key=preview_key, thumbnail_key=thumbnail_key,
+        media_type=original.media_type, byte_size=len(original.data),
+        width=source.width, height=source.height, quality_warnings=developed.quality_warnings,
+        captured_at=source.captured_at,
+    )
+
+
+def _strip_and_stage(batch: Batch, source: images.Source) -> tuple[images.Rendition,
+                                                                    StagedBlob]:
     original = images.strip(source)
-    return original, None if original is None else _stage(batch, original)
+    return original, _stage(batch, original)
 
 
 def _stage(batch: Batch, rendition: images.Rendition) -> StagedBlob:

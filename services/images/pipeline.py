@@ -293,6 +293,35 @@ def develop(source: Source, helper: Executor | None = None) -> Developed:
     )
 
 
+def rate(source: Source) -> tuple[str, ...]:
+    """Decode every byte and rate the picture, at the smallest scale the rating needs.
+
+    What the upload's answer needs: the image proven whole and the quality
+    hints. The hints are measured on the preview halved (`quality_warnings`),
+    so a JPEG is decoded straight to the smallest DCT scale that covers that
+    (1008x756 for a 12 MP photo, where the preview needs 1512x1134), shrunk
+    to it and converted to sRGB as the preview is. The preview and thumbnail
+    themselves are made later, by `develop`, from the stored original.
+    """
+    preview_size = _fit(source.image.size, PREVIEW_LONG_SIDE)
+    rated_size = _rated_size(preview_size)
+    image = _decode(source, rated_size)
+    picture = _shrink(image if image.mode == "RGBX" else displayable(image), rated_size, None)
+    del image
+    picture = displayable(picture)
+    to_srgb = _srgb_transform(source.icc_profile)
+    if to_srgb is not None and picture.mode == "RGB":
+        to_srgb.apply(picture, picture)
+    return _rate(picture.convert("L"))
+
+
+def _rated_size(preview_size: tuple[int, int]) -> tuple[int, int]:
+    """The size the hints are measured at: the preview halved (as `Image.reduce(2)` does)."""
+    if min(preview_size) < 64:
+        return preview_size
+    return -(-preview_size[0] // 2), -(-preview_size[1] // 2)
+
+
 def _decode(source: Source, preview_size: tuple[int, int]) -> Image.Image:
     """The pixels, every byte decoded (a JPEG at a reduced scale); refuse a corrupt image."""
     image = source.image
@@ -422,7 +451,11 @@ def quality_warnings(preview: Image.Image) -> tuple[str, ...]:
     Measured on the preview halved (640 px on the long side): exposure is the
     same at any size, and the blur threshold is calibrated at that size.
     """
-    luma = (preview.reduce(2) if min(preview.size) >= 64 else preview).convert("L")
+    return _rate((preview.reduce(2) if min(preview.size) >= 64 else preview).convert("L"))
+
+
+def _rate(luma: Image.Image) -> tuple[str, ...]:
+    """The hints of a greyscale picture at the size the thresholds are calibrated for."""
     histogram = luma.histogram()
     pixels = luma.width * luma.height
     found = []
