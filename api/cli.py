@@ -282,7 +282,11 @@ def jobs_send_again() -> None:
     """Send again the jobs whose message may be lost (what the workers do every minute)."""
     from services import jobs
 
-    click.echo(f"sent {jobs.send_again(db(), queue_jobs.tasks().run_job)} jobs again")
+    from datetime import timedelta
+
+    sent = jobs.send_again(db(), queue_jobs.tasks().run_job, unsent_after=timedelta(
+        seconds=current_app.config["JOB_RESEND_AFTER_S"]))
+    click.echo(f"sent {sent} jobs again")
 
 
 def register_commands(app: Flask) -> None:

@@ -45,6 +45,8 @@ class Config:
     # A job whose worker has not finished it (or said how far it got) this long after
     # taking it is taken for dead, and sent again.
     JOB_LEASE_S = int(os.environ.get("JOB_LEASE_S", 120))
+    # A job still queued this long after it was sent is sent again (its message may be lost).
+    JOB_RESEND_AFTER_S = int(os.environ.get("JOB_RESEND_AFTER_S", 60))
     # What a client waiting for a preview is told to wait (202 + Retry-After).
     DERIVATIVES_RETRY_AFTER_S = 2
     # Flask-Limiter: in-memory for one process, redis://... for several workers.

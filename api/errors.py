@@ -94,6 +94,8 @@ class ProblemApi(Api):
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
     def handle_http_exception(self, error: HTTPException):
+        if error.response is not None:
+            return error.response  # `abort(response)`: an answer decided by the view, as is
         if error.code == 304:
             return Response(status=304)
         data = getattr(error, "data", None) or {}

@@ -70,6 +70,7 @@ def init_app(app: Flask) -> None:
     queue = make_queue(app.config["QUEUE_URL"], app.config["QUEUE_NAME"])
     sessions = app.extensions["database"].sessions.session_factory
     lease = timedelta(seconds=app.config["JOB_LEASE_S"])
+    resend_after = timedelta(seconds=app.config["JOB_RESEND_AFTER_S"])
 
     @queue.task(retries=jobs.MAX_ATTEMPTS - 1, retry_delay=jobs.RETRY_DELAY_S,
                 retry_backoff=jobs.RETRY_BACKOFF, name="run_job")
@@ -84,7 +85,7 @@ def init_app(app: Flask) -> None:
     @queue.periodic_task(crontab(minute="*"), name="send_again")
     def send_again() -> None:
         with sessions() as session:
-            sent = jobs.send_again(session, run_job)
+            sent = jobs.send_again(session, run_job, unsent_after=resend_after)
         if sent:
             log.info("sent %d jobs again (queued too long, or their worker died)", sent)
 

@@ -45,7 +45,8 @@ RETRY_BACKOFF = 2
 # How long a worker may hold a job before it is taken for dead and the job sent again.
 # Generous: a 100 MP photo's derivatives take a few seconds on a loaded machine.
 DEFAULT_LEASE = timedelta(minutes=2)
-# A job still queued this long after it was sent (or sent again) is sent again.
+# A job still queued this long after it was sent (or sent again) is sent again
+# (the app's JOB_RESEND_AFTER_S).
 UNSENT_AFTER = timedelta(minutes=1)
 
 Handler = Callable[[Session, BlobStore, Job], None]
@@ -145,10 +146,11 @@ def progress(session: Session, job: Job, percent: int, lease: timedelta = DEFAUL
     session.commit()
 
 
-def send_again(session: Session, sender: Sender, now: datetime | None = None) -> int:
+def send_again(session: Session, sender: Sender, now: datetime | None = None,
+               unsent_after: timedelta = UNSENT_AFTER) -> int:
     """Send again every job whose message may be lost (see the module's docstring)."""
     now = now or utcnow()
-    job_ids = job_records.to_send_again(session, now, UNSENT_AFTER)
+    job_ids = job_records.to_send_again(session, now, unsent_after)
     if not job_ids:
         return 0
     job_records.touch(session, job_ids, now)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, jsonify, send_file
+from flask import abort, current_app, jsonify, send_file
 from flask.views import MethodView
 
 from api.access import photo_or_404, visible_patient
@@ -144,13 +144,14 @@ class PhotoOriginalViews(MethodView):
 
 
 def derivative_response(key: str | None):
-    """A preview or thumbnail; 202 with Retry-After while its job has not made it yet."""
+    """A preview or thumbnail; 202 with Retry-After while its job has not made it yet
+    (with no ETag: nothing to revalidate in an answer that will change)."""
     if key is None:
         wait = current_app.config["DERIVATIVES_RETRY_AFTER_S"]
         response = jsonify(derivatives="pending", retry_after=wait)
         response.status_code = 202
         response.headers.update({"Retry-After": str(wait), "Cache-Control": "no-store"})
-        return response
+        abort(response)
     return image_response(key, JPEG)
 
 
