@@ -3,6 +3,10 @@
 Sync workers (one request each: a slow client ties up only its own worker),
 as many as the CPUs allow, recycled now and then; every value can be
 overridden from the environment.
+
+Beside gunicorn, run the job queue's workers as processes of their own, with
+the same environment: `flask --app wsgi jobs worker` (niced; see
+deploy/scalpcourse-worker.service and docs/operations.md).
 """
 
 import gc

@@ -280,9 +280,9 @@ def jobs_retry(job_ids: tuple[int, ...], all_failed: bool) -> None:
 @jobs_cli.command("send-again")
 def jobs_send_again() -> None:
     """Send again the jobs whose message may be lost (what the workers do every minute)."""
-    from services import jobs
-
     from datetime import timedelta
+
+    from services import jobs
 
     sent = jobs.send_again(db(), queue_jobs.tasks().run_job, unsent_after=timedelta(
         seconds=current_app.config["JOB_RESEND_AFTER_S"]))

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from services import jobs
 from services.images import ingest as intake
+from services.images import pipeline as images
 from storage.blobs import BlobStore
 from storage.models import Job, Photo
 
@@ -27,3 +28,13 @@ def make(session: Session, store: BlobStore, job: Job) -> None:
     with store.open(photo.original_key) as original:
         made = intake.derive(store, original.read())
     photo.preview_key, photo.thumbnail_key = made.preview_key, made.thumbnail_key
+
+
+def preview_bytes(store: BlobStore, photo: Photo) -> bytes:
+    """The photo's preview; made from the original here (not stored) while its job has not
+    run yet, so an export or a comparison asked for seconds after an upload still shows it."""
+    if photo.preview_key is not None:
+        with store.open(photo.preview_key) as stored:
+            return stored.read()
+    with store.open(photo.original_key) as original:
+        return images.develop(images.read(original.read())).preview.data

@@ -111,6 +111,23 @@ def test_the_hints_of_the_answer_are_those_of_the_preview_made_later(tmp_path):
     assert seen == {"too_dark", "overexposed", "blurry"}, "every hint was tried"
 
 
+def test_exports_and_comparisons_asked_for_before_the_jobs_ran_show_the_photos(
+        app, patient, course):
+    patient.client.drains = False
+    for size in ((640, 480), (660, 480)):
+        send(patient, samples.jpeg(samples.scalp(size)), area="vertex")
+    assert {photo.derivatives for photo in photo_rows(app)} == {"pending"}
+
+    compared = patient.get(f"/courses/{course['id']}/compare?area=vertex")
+    assert compared.status_code == 200 and compared.mimetype == "image/jpeg"
+    for path in ("export.pdf", "timelapse.gif?area=vertex", "export.zip"):
+        assert patient.get(f"/courses/{course['id']}/{path}").status_code == 200, path
+    assert {photo.derivatives for photo in photo_rows(app)} == {"pending"}, "nothing stored"
+    drain(app)
+    again = patient.get(f"/courses/{course['id']}/compare?area=vertex")
+    assert again.status_code == 200 and again.headers["ETag"] != compared.headers["ETag"]
+
+
 def test_a_job_delivered_twice_runs_once(app, patient, course):
     patient.client.drains = False
     photo = send(patient, samples.jpeg()).get_json()

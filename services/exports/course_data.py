@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, joinedload
 from domain.photos import PhotoPlace, place_in_course
 from domain.schedule import SessionWindow
 from domain.status import CourseStatus
+from services import derivatives
 from services.courses import status_of
 from services.sessions import SessionRecord, projected, session_records
 from storage import records
@@ -57,10 +58,9 @@ class PhotoEntry:
 
     def preview(self, store: BlobStore, fit: tuple[int, int]) -> Image.Image:
         """The (upright) preview, decoded at about `fit` (JPEG DCT scaling) and scaled to fit it."""
-        with store.open(self.row.preview_key) as stored:
-            picture = Image.open(io.BytesIO(stored.read()))
-            picture.draft("RGB", fit)
-            picture = picture.convert("RGB")
+        picture = Image.open(io.BytesIO(derivatives.preview_bytes(store, self.row)))
+        picture.draft("RGB", fit)
+        picture = picture.convert("RGB")
         picture.thumbnail(fit, Image.Resampling.LANCZOS)
         return picture
 

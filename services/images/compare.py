@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from domain.errors import RuleViolation
 from domain.photos import place_in_course
+from services import derivatives
 from services.images.pipeline import displayable, jpeg
 from storage import photo_records, records
 from storage.blobs import BlobStore
@@ -57,8 +58,9 @@ def comparison(session: Session, course: Course, area: str, before_id: int | Non
 
 def render(store: BlobStore, shown: Comparison) -> bytes:
     """The comparison as one JPEG, made from the two previews."""
-    with store.open(shown.before.preview_key) as left, store.open(shown.after.preview_key) as right:
-        return side_by_side(left.read(), right.read(), shown.captions, COMPARE_HEIGHT)
+    return side_by_side(derivatives.preview_bytes(store, shown.before),
+                        derivatives.preview_bytes(store, shown.after), shown.captions,
+                        COMPARE_HEIGHT)
 
 
 def side_by_side(left: bytes, right: bytes, captions: tuple[str, str], height: int) -> bytes:
