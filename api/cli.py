@@ -158,7 +158,8 @@ def purge() -> None:
     resumable uploads past their expiry with their bytes. Run it every hour."""
     purged = queue_jobs.purge(current_app._get_current_object())
     click.echo(f"purged {purged.idempotency_records} idempotent responses and "
-               f"{purged.uploads} expired uploads")
+               f"{purged.uploads} expired uploads"
+               + (f" and {purged.exports} export files" if purged.exports else ""))
 
 
 DEMO_EMAIL = "demo@scalpcourse.example"

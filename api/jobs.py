@@ -7,11 +7,13 @@ only; the jobs' state lives in the database (`services.jobs`), which is what
 makes a lost, repeated or interrupted message harmless.
 
 What runs on it:
-- `run_job`: a job row (the derivatives of an uploaded photo, an export),
+- `run_job`: a job row (the derivatives of an uploaded photo, a course's ZIP
+  or PDF export),
   retried with backoff (2, 4, 8, 16 s) up to `services.jobs.MAX_ATTEMPTS`;
 - every minute, `send_again`: the jobs whose message may be lost;
 - every ten minutes, `purge`: idempotent responses older than
-  `IDEMPOTENCY_TTL_HOURS`, uploads past their expiry with their bytes.
+  `IDEMPOTENCY_TTL_HOURS`, uploads past their expiry with their bytes, export
+  files a day old.
 
 Workers are their own processes: `flask jobs worker` (started beside the
 server by `make run`; in production, see docs/operations.md). The same
@@ -33,13 +35,24 @@ from sqlalchemy.engine import make_url
 
 from api.database import photo_store
 from services import derivatives, jobs, retention
+from services.exports import background
 from services.images import pipeline as images
 from storage.blobs import LocalBlobStore
 from storage.models import User, utcnow
 
 log = logging.getLogger(__name__)
 
-HANDLERS: dict[str, jobs.Handler] = {derivatives.KIND: derivatives.make}
+def handlers(app: Flask) -> dict[str, jobs.Handler]:
+    """What each kind of job does, with the app's settings."""
+    from services.exports.timeline_pdf import PdfFonts
+
+    fonts = PdfFonts(app.config["PDF_FONT"], app.config["PDF_BOLD_FONT"])
+
+    def export(session, store, job):
+        background.make(session, store, job, fonts)
+
+    return {derivatives.KIND: derivatives.make,
+            **{kind: export for kind in background.FORMATS.values()}}
 
 
 @dataclass(frozen=True)
@@ -78,7 +91,7 @@ def init_app(app: Flask) -> None:
         images.set_pixel_limit(app.config["MAX_IMAGE_PIXELS"])
         with app.app_context(), sessions() as session:
             outcome = jobs.run(session, LocalBlobStore(app.config["PHOTO_DIR"]), job_id,
-                               HANDLERS, lease)
+                               handlers(app), lease)
         if outcome == "retry":
             raise RetryTask(f"job {job_id} failed; tried again after its backoff")
 

@@ -2,7 +2,8 @@
 
 - stored idempotent responses (`Idempotency-Key`), 24 hours after the request:
   they hold bodies about patients, and a retry after a day is a new request;
-- resumable uploads past their expiry, with the bytes received so far.
+- resumable uploads past their expiry, with the bytes received so far;
+- the files of export jobs, a day after they were made (the job stays, without them).
 
 Each purge commits on the session it is given, which the caller opens for it
 alone: a purge never rides on another request's transaction.
@@ -15,7 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from storage import photo_records, records
+from storage import job_records, photo_records, records
 from storage.blobs import BlobStore
 
 
@@ -23,6 +24,7 @@ from storage.blobs import BlobStore
 class Purged:
     idempotency_records: int
     uploads: int
+    exports: int = 0
 
 
 def purge_expired(session: Session, store: BlobStore, now: datetime,
@@ -30,7 +32,22 @@ def purge_expired(session: Session, store: BlobStore, now: datetime,
     """Everything past its time: idempotent responses older than the TTL, expired uploads."""
     dropped = records.delete_idempotency_records(session, now - idempotency_ttl)
     session.commit()
-    return Purged(dropped, purge_expired_uploads(session, store, now))
+    return Purged(dropped, purge_expired_uploads(session, store, now),
+                  purge_expired_exports(session, store, now))
+
+
+def purge_expired_exports(session: Session, store: BlobStore, now: datetime) -> int:
+    """Forget the files of export jobs made more than EXPORT_TTL ago, then remove them."""
+    from services.exports.background import EXPORT_TTL
+
+    expired = job_records.expired_exports(session, now - EXPORT_TTL)
+    keys = {job.result_key for job in expired}
+    for job in expired:
+        job.result_key = None
+    session.commit()
+    for key in keys - photo_records.keys_in_use(session, keys):
+        store.delete(key)
+    return len(expired)
 
 
 def purge_expired_uploads(session: Session, store: BlobStore, now: datetime,

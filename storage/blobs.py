@@ -18,15 +18,17 @@ Resumable uploads keep their bytes so far in part files (`uploads/<name>.part`).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-KEY = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{2}/([0-9a-f]{64})\.(jpg|png|webp)$")
+# Photos (jpg, png, webp) and the files of export jobs (zip, pdf).
+KEY = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{2}/([0-9a-f]{64})\.(jpg|png|webp|zip|pdf)$")
 PART_NAME = re.compile(r"^[0-9a-f]{32}$")
 TEMP_DIR, PARTS_DIR = "tmp", "uploads"
 
@@ -65,6 +67,8 @@ class BlobStore(Protocol):
     """What the API, the CLI and the benchmark need from a place to keep photo files."""
 
     def stage(self, data: bytes, sha256: str, extension: str) -> StagedBlob: ...
+
+    def stage_chunks(self, chunks: Iterable[bytes], extension: str) -> StagedBlob: ...
 
     def publish(self, staged: StagedBlob) -> str: ...
 
@@ -114,6 +118,24 @@ class LocalBlobStore:
             Path(name).unlink(missing_ok=True)
             raise
         return StagedBlob(key_for(sha256, extension), Path(name))
+
+    def stage_chunks(self, chunks: Iterable[bytes], extension: str) -> StagedBlob:
+        """Like `stage`, for bytes too many to hold at once (an export): hashed as written."""
+        temp_dir = self.root / TEMP_DIR
+        temp_dir.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(dir=temp_dir, prefix="blob-", suffix=".tmp")
+        digest = hashlib.sha256()
+        try:
+            with os.fdopen(handle, "wb") as file:
+                for chunk in chunks:
+                    digest.update(chunk)
+                    file.write(chunk)
+                file.flush()
+                os.fsync(file.fileno())
+        except BaseException:
+            Path(name).unlink(missing_ok=True)
+            raise
+        return StagedBlob(key_for(digest.hexdigest(), extension), Path(name))
 
     def publish(self, staged: StagedBlob) -> str:
         target = self.path(staged.key)
@@ -212,6 +234,11 @@ class Batch:
 
     def stage(self, data: bytes, sha256: str, extension: str) -> StagedBlob:
         staged = self.store.stage(data, sha256, extension)
+        self.staged.add(staged)
+        return staged
+
+    def stage_chunks(self, chunks: Iterable[bytes], extension: str) -> StagedBlob:
+        staged = self.store.stage_chunks(chunks, extension)
         self.staged.add(staged)
         return staged
 

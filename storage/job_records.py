@@ -66,3 +66,9 @@ def count_by_status(session: Session) -> dict[str, int]:
     from sqlalchemy import func
 
     return dict(session.execute(select(Job.status, func.count()).group_by(Job.status)).all())
+
+
+def expired_exports(session: Session, before: datetime) -> list[Job]:
+    """Export jobs whose file was made before `before` and is still kept."""
+    return list(session.scalars(select(Job).where(
+        Job.kind.like("export_%"), Job.result_key.is_not(None), Job.finished_at < before)))

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, delete, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from storage.models import Course, Photo, TreatmentSession, Upload
+from storage.models import Course, Job, Photo, TreatmentSession, Upload
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ def course_area_photos(session: Session, course_id: int, area: str) -> list[Phot
 
 
 def keys_in_use(session: Session, keys: Iterable[str]) -> set[str]:
-    """Which of these blob keys some photo still refers to."""
+    """Which of these blob keys some photo, or the export file of some job, still refers to."""
     keys = set(keys)
     if not keys:
         return set()
@@ -120,7 +120,8 @@ def keys_in_use(session: Session, keys: Iterable[str]) -> set[str]:
             Photo.original_key.in_(keys), Photo.preview_key.in_(keys),
             Photo.thumbnail_key.in_(keys)))
     )
-    return {key for row in rows for key in row} & keys
+    exports = session.scalars(select(Job.result_key).where(Job.result_key.in_(keys)))
+    return ({key for row in rows for key in row} | set(exports)) & keys
 
 
 def photo_files(session: Session) -> Iterator[tuple[int, str, str | None, str | None]]:

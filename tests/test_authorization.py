@@ -74,6 +74,10 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/courses/<int:course_id>/clearance"): Case(409, 409, body={"note": "ok"}),
     ("GET", "/api/v1/courses/<int:course_id>/status"): Case(200, 200),
     ("GET", "/api/v1/courses/<int:course_id>/export.zip"): Case(200, 200),
+    ("POST", "/api/v1/courses/<int:course_id>/exports"): Case(202, 202, body={"format": "zip"}),
+    # An export job is its requester's (here the owner's) alone.
+    ("GET", "/api/v1/exports/<int:export_id>"): Case(200, 404),
+    ("GET", "/api/v1/exports/<int:export_id>/file"): Case(200, 404),
     ("GET", "/api/v1/courses/<int:course_id>/export.pdf"): Case(200, 200),
     ("GET", "/api/v1/courses/<int:course_id>/fhir"): Case(200, 200, secret_in_owner_view=True),
     # No `?area=` here: the query is refused before the course is looked up (see test_exports).
@@ -178,7 +182,9 @@ def world(register, make_clinician, link):
                                         "area": "frontal", "note": SECRET}).get_json()
     upload = owner.post("/uploads", json={"length": 1000, "area": "frontal",
                                           "note": SECRET}).get_json()
+    export = owner.post(f"/courses/{course['id']}/exports", json={"format": "pdf"}).get_json()
     ids = {"course_id": course["id"], "session_id": session["id"], "device_id": device["id"],
+           "export_id": export["id"],
            "share_id": linked_share["id"], "note_id": note["id"], "patient_id": owner.user["id"],
            "photo_id": photo["id"], "upload_id": upload["id"], "flag_id": flag["id"],
            "observation_id": observation["id"]}

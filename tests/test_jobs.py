@@ -407,3 +407,77 @@ def test_a_broker_restarted_mid_run_loses_no_job_and_runs_none_twice(database_ur
         assert "12 photos" in check.output and "0 with derivatives pending" in check.output
     finally:
         app.extensions["database"].engine.dispose()
+
+
+# -- exports as jobs ----------------------------------------------------------------------------
+
+def test_a_course_export_made_by_a_worker_shows_its_progress_and_downloads_once_done(
+        app, patient, course, clinician, link, other_patient):
+    import zipfile
+
+    for size in ((640, 480), (660, 480), (680, 480)):
+        send(patient, samples.jpeg(samples.scalp(size)), area="vertex")
+    patient.client.drains = False
+    asked = patient.post(f"/courses/{course['id']}/exports", json={"format": "zip"})
+
+    assert asked.status_code == 202
+    job = asked.get_json()
+    assert asked.headers["Location"] == f"/api/v1/exports/{job['id']}"
+    assert (job["course_id"], job["format"], job["status"], job["progress"]) == (
+        course["id"], "zip", "queued", 0)
+    assert job["urls"]["download"] is None
+    waiting = patient.get(f"/exports/{job['id']}/file")
+    assert waiting.status_code == 202 and waiting.headers["Retry-After"] == "2"
+    # Only its requester sees it; another patient's id is a 404.
+    assert other_patient.get(f"/exports/{job['id']}").status_code == 404
+    link(patient, clinician)
+    assert clinician.get(f"/exports/{job['id']}").status_code == 404
+
+    assert drain(app) == 1
+
+    done = patient.get(f"/exports/{job['id']}").get_json()
+    assert (done["status"], done["progress"], done["error"]) == ("done", 100, None)
+    assert done["urls"]["download"] == f"/api/v1/exports/{job['id']}/file"
+    assert done["expires_at"] is not None
+    downloaded = patient.get(done["urls"]["download"].removeprefix("/api/v1"))
+    assert downloaded.status_code == 200 and downloaded.mimetype == "application/zip"
+    streamed = patient.get(f"/courses/{course['id']}/export.zip")
+    with zipfile.ZipFile(io.BytesIO(downloaded.data)) as made, \
+            zipfile.ZipFile(io.BytesIO(streamed.data)) as direct:
+        assert made.namelist() == direct.namelist()
+        assert len([name for name in made.namelist() if name.startswith("photos/")]) == 3
+        for name in made.namelist():
+            if name != "manifest.json":  # (it says when it was exported)
+                assert made.read(name) == direct.read(name), name
+
+
+def test_a_pdf_export_job_and_its_file_expiring_after_a_day(app, patient, course, runner):
+    send(patient, samples.jpeg(samples.scalp((640, 480))), area="vertex")
+    job = patient.post(f"/courses/{course['id']}/exports", json={"format": "pdf"}).get_json()
+    done = patient.get(f"/exports/{job['id']}").get_json()
+    assert done["status"] == "done"
+    downloaded = patient.get(f"/exports/{job['id']}/file")
+    assert downloaded.mimetype == "application/pdf" and downloaded.data.startswith(b"%PDF")
+    assert runner.invoke(args=["storage", "check"]).exit_code == 0, "the file is no orphan"
+
+    with app.app_context():
+        session = app.extensions["database"].sessions()
+        session.execute(update(Job).values(finished_at=utcnow() - timedelta(hours=25)))
+        session.commit()
+    purged = runner.invoke(args=["maintenance", "purge"])
+    assert "and 1 export files" in purged.output
+
+    expired = patient.get(f"/exports/{job['id']}/file")
+    assert expired.status_code == 409 and "expired" in expired.get_json()["detail"]
+    assert patient.get(f"/exports/{job['id']}").get_json()["urls"]["download"] is None
+    assert list(Path(app.config["PHOTO_DIR"]).rglob("*.pdf")) == []
+
+
+def test_bad_export_requests_are_refused_and_change_nothing(app, patient, course, other_patient):
+    assert patient.post(f"/courses/{course['id']}/exports",
+                        json={"format": "gif"}).status_code == 422
+    assert patient.post(f"/courses/{course['id']}/exports", json={}).status_code == 422
+    assert other_patient.post(f"/courses/{course['id']}/exports",
+                              json={"format": "zip"}).status_code == 404
+    assert patient.get("/exports/999").status_code == 404
+    assert job_rows(app) == []

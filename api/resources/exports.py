@@ -1,5 +1,6 @@
 """Exports: a course as ZIP, PDF timeline, time-lapse or FHIR bundle (owner and linked
-clinicians), and everything about me as a ZIP (the patient).
+clinicians), and everything about me as a ZIP (the patient). A course's ZIP or PDF can
+also be made by a worker (`POST /courses/{id}/exports`), to download when it is done.
 
 Every course export looks the course up through `course_or_404(..., reading="export")`,
 so a clinician's export is in the patient's access log before a byte leaves.
@@ -11,8 +12,9 @@ does not carry them.
 
 from __future__ import annotations
 
-from flask import Response, current_app, json, url_for
+from flask import Response, current_app, json, jsonify, send_file, url_for
 from flask.views import MethodView
+from flask_smorest import abort
 
 from api.access import course_or_404
 from api.auth import current_user
@@ -20,13 +22,22 @@ from api.blueprint import Blueprint
 from api.database import db, photo_store
 from domain.errors import RuleViolation
 from domain.roles import PATIENT
-from schemas.exports import GIF, WEBP, FhirBundleSchema, TimelapseArgsSchema
+from schemas.exports import (
+    GIF,
+    WEBP,
+    ExportJobSchema,
+    ExportRequestSchema,
+    FhirBundleSchema,
+    TimelapseArgsSchema,
+)
 from schemas.photos import BINARY
+from services.exports import background
 from services.exports.account_zip import account_members
 from services.exports.course_data import load_course_export
 from services.exports.course_zip import course_members
 from services.exports.timelapse import timelapse
 from services.exports.zip_stream import stream_zip
+from storage.models import Job
 
 blp = Blueprint("exports", __name__, url_prefix="/api/v1",
                 description="A course taken out: ZIP, PDF timeline, time-lapse, FHIR R4 bundle; "
@@ -123,3 +134,69 @@ class MyDataView(MethodView):
         user = current_user()
         return attachment(stream_zip(account_members(db(), user), photo_store()), ZIP,
                           f"scalpcourse-account-{user.id}.zip")
+
+
+@blp.route("/courses/<int:course_id>/exports")
+class CourseExportJobsViews(MethodView):
+    @blp.login_required()
+    @blp.arguments(ExportRequestSchema)
+    @blp.response(202, ExportJobSchema, description=(
+        "Made by a worker: follow `Location` (or `urls.self`) until `status` is done, then "
+        "download `urls.download` (kept 24 hours)"))
+    def post(self, data, course_id):
+        """Have a course's ZIP or PDF made in the background, with its progress"""
+        course = course_or_404(course_id, reading=READING)
+        job = background.request(db(), course, current_user().id, data["format"])
+        db().commit()
+        return job, 202, {"Location": url_for("exports.ExportJobViews", export_id=job.id),
+                          "Retry-After": "2"}
+
+
+def export_job_or_404(export_id: int) -> Job:
+    """An export job the caller asked for, of a course they may still see; else a 404."""
+    job = db().get(Job, export_id)
+    if job is None or job.kind not in background.KIND_FORMATS or \
+            job.requested_by_id != current_user().id:
+        abort(404, message="No such export.")
+    course_or_404(job.subject_id, reading=READING)
+    return job
+
+
+@blp.route("/exports/<int:export_id>")
+class ExportJobViews(MethodView):
+    @blp.login_required()
+    @blp.response(200, ExportJobSchema)
+    def get(self, export_id):
+        """How far an export is (only its requester sees it)"""
+        return export_job_or_404(export_id)
+
+
+@blp.route("/exports/<int:export_id>/file")
+class ExportFileViews(MethodView):
+    @blp.login_required()
+    @blp.response(200, BINARY, content_type=ZIP, description="The export, once done")
+    @blp.doc(responses={
+        200: {"content": {ZIP: {"schema": BINARY}, PDF: {"schema": BINARY}}},
+        202: {"description": "Not done yet: ask again after `Retry-After` seconds",
+              "headers": {"Retry-After": {"schema": {"type": "integer"}}}}})
+    @blp.alt_response(409, "CONFLICT", description="The export failed, or its file expired")
+    def get(self, export_id):
+        """Download a finished export"""
+        job = export_job_or_404(export_id)
+        if job.status in ("queued", "running"):
+            response = jsonify(status=job.status, progress=job.progress)
+            response.status_code = 202
+            response.headers.update({"Retry-After": "2", "Cache-Control": "no-store"})
+            abort(response)
+        if job.status == "failed":
+            abort(409, message="The export failed; ask for a new one.")
+        if job.result_key is None:
+            abort(409, message="The export's file has expired; ask for a new one.")
+        export_format = background.export_format(job)
+        response = send_file(photo_store().open(job.result_key),
+                             mimetype=ZIP if export_format == "zip" else PDF, conditional=False,
+                             etag=False)
+        response.headers["Content-Disposition"] = (
+            f'attachment; filename="course-{job.subject_id}.{export_format}"')
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
