@@ -44,11 +44,12 @@ log = logging.getLogger(__name__)
 
 def handlers(app: Flask) -> dict[str, jobs.Handler]:
     """What each kind of job does, with the app's settings."""
-    from services.exports.timeline_pdf import PdfFonts
-
-    fonts = PdfFonts(app.config["PDF_FONT"], app.config["PDF_BOLD_FONT"])
 
     def export(session, store, job):
+        # fpdf2 is imported by the first export, not by every worker (as in the API).
+        from services.exports.timeline_pdf import PdfFonts
+
+        fonts = PdfFonts(app.config["PDF_FONT"], app.config["PDF_BOLD_FONT"])
         background.make(session, store, job, fonts)
 
     return {derivatives.KIND: derivatives.make,
