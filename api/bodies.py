@@ -14,12 +14,23 @@
 Every JSON body the API reads goes through `ApiRequest.get_json`, and so
 through `JsonProvider.loads`: webargs' parser (`api.blueprint`), the login
 limit's key (`api.limits`) and Flask itself.
+
+The other way, every JSON response made by Flask (`jsonify`, flask-smorest's
+responses) is written by orjson in `JsonProvider.response`, several times
+faster than the standard library on the dashboard's lists. It renders what
+Flask's own provider renders: dates, times, Decimals, UUIDs and dataclasses
+go through Flask's `default` (a date is an HTTP date there, as before; the
+schemas hand over ISO 8601 strings anyway); a value orjson refuses (an
+integer beyond 64 bits) falls back to Flask's own encoder. Non-ASCII text is
+written as UTF-8 rather than `\\u` escapes, and floats in their shortest form
+(`1e-05` is `0.00001`): the same JSON values.
 """
 
 from __future__ import annotations
 
 import json
 
+import orjson
 from flask import Request, current_app
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
@@ -58,10 +69,34 @@ def nesting_exceeds(value, limit: int) -> bool:
     return False
 
 
+# Flask's `default` sees what it saw before (dates, dataclasses), not orjson's own renderings;
+# non-string keys are written as the standard library writes them.
+RESPONSE_OPTIONS = (orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+                    | orjson.OPT_NON_STR_KEYS)
+
+
 class JsonProvider(DefaultJSONProvider):
-    """Flask's JSON, with parsing bounded in depth (a RecursionError is invalid JSON too)."""
+    """Flask's JSON, with parsing bounded in depth (a RecursionError is invalid JSON too), and
+    responses written by orjson."""
 
     sort_keys = False
+
+    def response(self, *args, **kwargs):
+        """Flask's `response` (one value, several as a list, or keyword arguments as an
+        object; indented in debug mode or when not `compact`), written by orjson."""
+        if args and kwargs:
+            raise TypeError("app.json.response() takes either args or kwargs, not both")
+        obj = args[0] if len(args) == 1 else (args or kwargs or None)
+        options = RESPONSE_OPTIONS
+        if (self.compact is None and current_app.debug) or self.compact is False:
+            options |= orjson.OPT_INDENT_2
+        try:
+            body = orjson.dumps(obj, default=self.default, option=options)
+        except orjson.JSONEncodeError:
+            # Whatever orjson refuses (a default that raises included): Flask's encoder
+            # writes it, or raises what it always raised.
+            return super().response(obj)
+        return current_app.response_class(body + b"\n", mimetype=self.mimetype)
 
     def loads(self, s, **kwargs):
         try:

@@ -105,12 +105,7 @@ def next_session(
 
 def window_state(window: SessionWindow, today: date) -> NextSession:
     """A session window with its state on `today`: too early, due, or overdue by how many days."""
-    if today < window.earliest:
-        state = TOO_EARLY
-    elif today <= window.latest:
-        state = DUE
-    else:
-        state = OVERDUE
+    state, days_overdue = state_on(window.earliest, window.latest, today)
     return NextSession(
         window.number,
         window.phase,
@@ -118,8 +113,20 @@ def window_state(window: SessionWindow, today: date) -> NextSession:
         window.due,
         window.latest,
         state=state,
-        days_overdue=max((today - window.latest).days, 0),
+        days_overdue=days_overdue,
     )
+
+
+def state_on(earliest: date, latest: date, today: date) -> tuple[str, int]:
+    """Where `today` falls in a window from `earliest` to `latest`: the state, and the days
+    past `latest` (0 until then). The triage list asks this of fifty windows per page."""
+    if today < earliest:
+        state = TOO_EARLY
+    elif today <= latest:
+        state = DUE
+    else:
+        state = OVERDUE
+    return state, max((today - latest).days, 0)
 
 
 def session_timing(window: SessionWindow, done_on: date) -> str:

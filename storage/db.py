@@ -2,10 +2,18 @@
 
 SQLite is the embedded default and PostgreSQL (psycopg 3) the production
 database; both get the same models and the same Alembic migrations.
+
+JSON columns (the course's status facts, the triage digests' lists) are read
+by orjson: the triage list decodes four of them per patient shown, the status
+one per request. What orjson refuses (NaN, an integer beyond 64 bits) is read
+by the standard library, as before; they are written as before.
 """
 
 from __future__ import annotations
 
+import json
+
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
@@ -21,8 +29,17 @@ SQLITE_PRAGMAS = (
 )
 
 
+def read_json(text: str):
+    """A JSON column's value: orjson's reading, or the standard library's where orjson refuses."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def make_engine(url: str, **options) -> Engine:
     """Create the engine for a database URL, with per-connection SQLite pragmas."""
+    options.setdefault("json_deserializer", read_json)
     if make_url(url).get_backend_name() == "sqlite":
         engine = create_engine(url, **options)
         event.listen(engine, "connect", _apply_sqlite_pragmas)

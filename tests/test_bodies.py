@@ -3,9 +3,14 @@ expected. Each gets its 4xx problem and changes nothing (api/bodies.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 import http.client
 import io
 import json
+import uuid
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -220,3 +225,59 @@ def test_every_creating_or_changing_operation_reads_its_body_through_a_schema(cl
                for method, operation in operations.items()
                if method in ("post", "put", "patch") and "requestBody" not in operation]
     assert without == []
+
+
+# -- 4. the other way: responses written by orjson, as Flask's own encoder wrote them -----
+
+@dataclasses.dataclass
+class _Window:
+    number: int
+    due: date
+
+
+# What the API hands to `jsonify` (schemas' dumps: strings, numbers, lists, objects, null),
+# and what Flask's provider renders besides (dates as HTTP dates, Decimals, UUIDs, dataclasses).
+RENDERED_AS_BEFORE = {
+    "object in its order": {"b": 1, "a": [1, 2.5, None, True, False], "c": {"z": "", "y": {}}},
+    "non-ASCII text": {"display_name": "Zoë Müller 東京 🙂", "note": "line\nbreak \"quoted\""},
+    "floats": [0.1, 1e-05, 1e16, -12.5, 123456.789, 3.0],
+    "integers": [0, -1, 2**31 - 1, 2**63 - 1],
+    "beyond 64 bits": {"big": 2**70},
+    "non-string keys": {2: "a", 2.5: "b", True: "c", None: "d"},
+    "tuple": ("a", 1),
+    "empty": [],
+    "null": None,
+    "aware datetime": {"at": datetime(2026, 3, 29, 1, 30, 15, 123, tzinfo=timezone.utc)},
+    "zoned datetime": {"at": datetime(2026, 3, 29, 3, 30, tzinfo=ZoneInfo("Europe/Berlin"))},
+    "naive datetime": {"at": datetime(2026, 3, 29, 1, 30)},
+    "date": {"on": date(2026, 2, 28)},
+    "Decimal": {"percent": Decimal("12.50")},
+    "UUID": {"id": uuid.UUID("12345678-1234-5678-1234-567812345678")},
+    "dataclass": {"next": _Window(3, date(2026, 5, 1))},
+}
+
+
+@pytest.mark.parametrize("case", RENDERED_AS_BEFORE, ids=list(RENDERED_AS_BEFORE))
+def test_a_response_renders_what_flasks_own_encoder_rendered(app, case):
+    value = RENDERED_AS_BEFORE[case]
+    with app.app_context():
+        response = app.json.response(value)
+        # JsonProvider.dumps is Flask's encoder, unchanged: how every response was written.
+        before = app.json.dumps(value)
+    assert response.mimetype == "application/json"
+    assert response.data.endswith(b"\n")
+    # The same values, keys in the same order.
+    assert (json.loads(response.data, object_pairs_hook=list)
+            == json.loads(before, object_pairs_hook=list))
+
+
+def test_a_response_refuses_what_flasks_own_encoder_refused(app):
+    with app.app_context(), pytest.raises(TypeError):
+        app.json.response({"what": object()})
+
+
+def test_a_response_is_indented_in_debug_mode_as_before(app):
+    app.debug = True
+    with app.app_context():
+        lines = app.json.response({"a": [1]}).get_data(as_text=True).splitlines()
+    assert lines == ["{", '  "a": [', "    1", "  ]", "}"]

@@ -304,6 +304,20 @@ def test_the_triage_query_count_does_not_grow_with_patients(register, clinician,
     assert len(many) == len(few) <= 6
 
 
+def test_a_triage_page_takes_at_most_three_statements(register, clinician, link, count_queries):
+    """Issue 17: the token, then the page (after a cursor too); nothing per patient."""
+    for _ in range(6):
+        caller = register()
+        link(caller, clinician)
+        log_session(caller, start_course(caller, days_ago=12)["id"], days_ago=12)
+    with count_queries() as first:
+        page = clinician.get("/clinician/patients?limit=4").get_json()
+    with count_queries() as after_cursor:
+        rest = clinician.get(f"/clinician/patients?limit=4&cursor={page['next_cursor']}").get_json()
+    assert [len(page["items"]), len(rest["items"])] == [4, 2]
+    assert len(first) <= 3 and len(after_cursor) <= 3
+
+
 # -- measurements and progress -------------------------------------------------
 
 def test_measurements_and_progress_in_the_status(patient, clinician, link):

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import functools
-import json
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Response, current_app
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import abort
 
@@ -18,7 +17,7 @@ from api.database import db
 from api.limits import limiter
 from api.paging import page_of
 from domain.roles import CLINICIAN
-from domain.schedule import SessionWindow, window_state
+from domain.schedule import state_on
 from schemas.clinicians import (
     LinkSchema,
     PatientSummarySchema,
@@ -29,7 +28,6 @@ from schemas.common import Cursor
 from schemas.shares import RedeemSchema
 from services import shares
 from services.clinicians import linked_patient
-from services.iso8601 import iso_default
 from storage.models import utcnow
 from storage.triage import TriageFilters, triage_page
 
@@ -72,11 +70,14 @@ class LinkedPatientViews(MethodView):
         rows = triage_page(db(), current_user().id, now, filters, after, args["limit"] + 1)
         page = page_of(rows, args["limit"], _cursor_after)
         # The dashboard's hot path: 50 nested items cost more through marshmallow
-        # than the query itself, so they are rendered here; TriagePageSchema
+        # than the query itself, so they are rendered here, in the JSON types the
+        # schema would hand over (times as ISO 8601 strings); TriagePageSchema
         # documents the shape and the tests hold responses to the served document.
-        body = {"items": [_triage_item(row, now) for row in page.items],
+        today = {zone: now.astimezone(_zone(zone)).date()
+                 for zone in {row.timezone for row in page.items}}
+        body = {"items": [_triage_item(row, now, today) for row in page.items],
                 "next_cursor": Cursor().serialize("next_cursor", {"next_cursor": page.next_cursor})}
-        return Response(json.dumps(body, default=iso_default), mimetype="application/json")
+        return current_app.json.response(body)
 
 
 def _cursor_after(row) -> list:
@@ -100,39 +101,44 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
-def _triage_item(row, now: datetime) -> dict:
-    item = {"patient_id": row.patient_id, "display_name": row.display_name,
-            "linked_at": row.linked_at, "course_id": None, "course_status": None, "phase": None,
-            "sessions_done": 0, "sessions_planned": None, "next_session": None,
-            "days_overdue": 0, "flags": [], "open_flags": [], "hold_reasons": [], "device_warnings": [],
-            "photos_due": [], "last_activity_at": None, "hair_count_change_percent": None,
-            "urgency": []}
+def _triage_item(row, now: datetime, today: dict[str, date]) -> dict:
+    """One patient of the page; `today` is the date in each of the page's time zones."""
     if row.course_id is None:
-        return item
-    today = now.astimezone(_zone(row.timezone)).date()
+        return {"patient_id": row.patient_id, "display_name": row.display_name,
+                "linked_at": row.linked_at.isoformat(), "course_id": None,
+                "course_status": None, "phase": None, "sessions_done": 0,
+                "sessions_planned": None, "next_session": None, "days_overdue": 0, "flags": [],
+                "open_flags": [], "hold_reasons": [], "device_warnings": [], "photos_due": [],
+                "last_activity_at": None, "hair_count_change_percent": None, "urgency": []}
     next_session = None
     days_overdue = 0
     if row.next_number is not None:
-        window = window_state(SessionWindow(
-            row.next_number, row.phase, row.next_earliest, row.next_due, row.next_latest), today)
-        days_overdue = window.days_overdue
-        # The window's fields as NextSessionSchema lists them (vars: no deep copy on this hot path).
-        next_session = dict(vars(window))
-    expired = row.device_expired_from is not None and row.device_expired_from <= now
-    device_warnings = list(row.device_warnings) + (["device_expired"] if expired else [])
-    flags = ["consult_doctor"] if row.consult_doctor else []
+        state, days_overdue = state_on(row.next_earliest, row.next_latest, today[row.timezone])
+        # NextSessionSchema's fields, in its order.
+        next_session = {"number": row.next_number, "phase": row.phase,
+                        "earliest": row.next_earliest.isoformat(),
+                        "due": row.next_due.isoformat(), "latest": row.next_latest.isoformat(),
+                        "state": state, "days_overdue": days_overdue}
+    device_warnings = row.device_warnings
+    if row.device_expired_from is not None and row.device_expired_from <= now:
+        device_warnings = [*device_warnings, "device_expired"]
+    consult_doctor = row.consult_doctor
+    on_hold = row.course_status == "on_hold"
     urgency = [reason for reason, present in (
-        ("consult_doctor", bool(flags)), ("on_hold", row.course_status == "on_hold"),
-        ("overdue", days_overdue > 0), ("device", bool(device_warnings)),
-        ("photos_due", row.photos_missing > 0)) if present]
-    item.update(course_id=row.course_id, course_status=row.course_status, phase=row.phase,
-                sessions_done=row.sessions_done, sessions_planned=row.sessions_planned,
-                next_session=next_session, days_overdue=days_overdue, flags=flags,
-                open_flags=row.open_flags or [],
-                hold_reasons=row.hold_reasons, device_warnings=device_warnings,
-                photos_due=row.photos_due, last_activity_at=row.last_activity_at,
-                hair_count_change_percent=row.hair_count_change, urgency=urgency)
-    return item
+        ("consult_doctor", consult_doctor), ("on_hold", on_hold), ("overdue", days_overdue > 0),
+        ("device", device_warnings), ("photos_due", row.photos_missing > 0)) if present]
+    last_activity_at = row.last_activity_at
+    return {"patient_id": row.patient_id, "display_name": row.display_name,
+            "linked_at": row.linked_at.isoformat(), "course_id": row.course_id,
+            "course_status": row.course_status, "phase": row.phase,
+            "sessions_done": row.sessions_done, "sessions_planned": row.sessions_planned,
+            "next_session": next_session, "days_overdue": days_overdue,
+            "flags": ["consult_doctor"] if consult_doctor else [],
+            "open_flags": row.open_flags or [], "hold_reasons": row.hold_reasons,
+            "device_warnings": device_warnings, "photos_due": row.photos_due,
+            "last_activity_at": (last_activity_at.isoformat() if last_activity_at is not None
+                                 else None),
+            "hair_count_change_percent": row.hair_count_change, "urgency": urgency}
 
 
 @blp.route("/clinician/patients/<int:patient_id>")
