@@ -42,6 +42,7 @@ from storage.models import User, utcnow
 
 log = logging.getLogger(__name__)
 
+
 def handlers(app: Flask) -> dict[str, jobs.Handler]:
     """What each kind of job does, with the app's settings."""
 
@@ -106,9 +107,9 @@ def init_app(app: Flask) -> None:
     @queue.periodic_task(crontab(minute="*/10"), name="purge")
     def purge_now() -> None:
         purged = purge(app)
-        if purged.idempotency_records or purged.uploads:
-            log.info("purged %d idempotent responses and %d expired uploads",
-                     purged.idempotency_records, purged.uploads)
+        if purged.idempotency_records or purged.uploads or purged.exports:
+            log.info("purged %d idempotent responses, %d expired uploads and %d export files",
+                     purged.idempotency_records, purged.uploads, purged.exports)
 
     @queue.on_startup(name="send_again_at_startup")
     def send_again_at_startup() -> None:

@@ -3,9 +3,12 @@ day to download (for courses of 100+ photos, where a phone would rather not hold
 streamed download open for minutes).
 
 The streamed exports (`GET /courses/{id}/export.zip` and `.pdf`) stay; these make the
-very same files. The file goes to the blob store under its SHA-256, named on the job
-(`result_key`), so a job run twice makes one file; `services.retention` drops it with
-its job's download after EXPORT_TTL.
+very same files. The file is written to the blob store as it is made (a temp file,
+hashed on the way, published under its SHA-256) and named on the job (`result_key`) in
+the commit that marks it done. A job run again after its worker died makes its file
+afresh (the manifest says when); a file the dead run published but never recorded is
+an orphan nobody sees, which `storage check --repair` removes. `services.retention`
+drops the file after EXPORT_TTL; the job stays, saying it expired.
 """
 
 from __future__ import annotations
