@@ -19,6 +19,7 @@ apart); the PDF of 100 photos in under 10 s and under 20 MB.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -187,6 +188,11 @@ def _seed(database: Path, photo_dir: Path, camera: list[Path]) -> dict[int, tupl
                 for area in AREAS:
                     data = next(taken).read_bytes()
                     ingested = intake.ingest(store, data)
+                    # What the queue's job then makes (the exports read the previews).
+                    with store.open(ingested.original_key) as original:
+                        made = intake.derive(store, original.read())
+                    ingested = dataclasses.replace(ingested, preview_key=made.preview_key,
+                                                   thumbnail_key=made.thumbnail_key)
                     session.add(Photo(
                         patient_id=patient.id, course_id=course.id, session_id=row.id,
                         area=area, taken_at=performed + timedelta(hours=1),
