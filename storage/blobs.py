@@ -106,36 +106,30 @@ class LocalBlobStore:
         return self.root / key
 
     def stage(self, data: bytes, sha256: str, extension: str) -> StagedBlob:
-        temp_dir = self.root / TEMP_DIR
-        temp_dir.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(dir=temp_dir, prefix="blob-", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as file:
-                file.write(data)
-                file.flush()
-                os.fsync(file.fileno())
-        except BaseException:
-            Path(name).unlink(missing_ok=True)
-            raise
-        return StagedBlob(key_for(sha256, extension), Path(name))
+        return self._stage([data], extension, sha256)
 
     def stage_chunks(self, chunks: Iterable[bytes], extension: str) -> StagedBlob:
         """Like `stage`, for bytes too many to hold at once (an export): hashed as written."""
+        return self._stage(chunks, extension, None)
+
+    def _stage(self, chunks: Iterable[bytes], extension: str, sha256: str | None) -> StagedBlob:
+        """Write to a temp file and fsync it; hash on the way unless the SHA-256 is known."""
         temp_dir = self.root / TEMP_DIR
         temp_dir.mkdir(parents=True, exist_ok=True)
         handle, name = tempfile.mkstemp(dir=temp_dir, prefix="blob-", suffix=".tmp")
-        digest = hashlib.sha256()
+        digest = hashlib.sha256() if sha256 is None else None
         try:
             with os.fdopen(handle, "wb") as file:
                 for chunk in chunks:
-                    digest.update(chunk)
+                    if digest is not None:
+                        digest.update(chunk)
                     file.write(chunk)
                 file.flush()
                 os.fsync(file.fileno())
         except BaseException:
             Path(name).unlink(missing_ok=True)
             raise
-        return StagedBlob(key_for(digest.hexdigest(), extension), Path(name))
+        return StagedBlob(key_for(sha256 or digest.hexdigest(), extension), Path(name))
 
     def publish(self, staged: StagedBlob) -> str:
         target = self.path(staged.key)

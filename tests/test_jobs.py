@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -30,6 +29,7 @@ from services.images import ingest as intake
 from storage.models import Job, Photo, utcnow
 from tests import photo_samples as samples
 from tests.conftest import PASSWORD, Caller, DrainingClient, drain
+from tests.live_server import free_port, stop
 from tests.test_photos import send
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -268,13 +268,7 @@ def worker(env: dict, log: Path, script: str | None = None):
     try:
         yield process
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(process)
 
 
 def wait_for(condition, timeout: float, what: str, log: Path | None = None):
@@ -316,12 +310,6 @@ def test_a_worker_killed_mid_job_leaves_it_whole_for_the_next(app, patient, cour
     check = runner.invoke(args=["storage", "check"])
     assert check.exit_code == 0, check.output
     assert "0 missing, 0 mismatched, 0 orphans, 0 with derivatives pending" in check.output
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextmanager
